@@ -1,0 +1,3 @@
+from plivo_mcp.cli import main
+
+raise SystemExit(main())

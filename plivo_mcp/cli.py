@@ -1,0 +1,72 @@
+"""Command line: `plivo-mcp [serve|sandbox|demo]`.
+
+argparse (stdlib) keeps start-up light; every subcommand imports its heavy modules only when chosen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from plivo_mcp import __version__
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve MCP (stdio by default)")
+    _serve_options(p)
+
+
+def _serve_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sandbox", action="store_true",
+                   help="start the embedded Plivo sandbox on a free loopback port and serve against it")
+    p.add_argument("--sandbox-latency-ms", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--read-only", action="store_true", help="offer only read-only tools")
+
+
+def _add_sandbox(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sandbox", help="run the Plivo-compatible sandbox API on loopback")
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8070, help="port (default 8070; 0 picks a free one)")
+    p.add_argument("--db", default=":memory:", help="SQLite file for state, or :memory: (default)")
+    p.add_argument("--latency-ms", type=int, default=0, help="added latency on every request")
+    p.add_argument("--fault-statuses", default="",
+                   help="comma-separated statuses forced on the next requests, e.g. 429,500,503")
+    p.add_argument("--drop-connections", type=int, default=0,
+                   help="drop the connection on the next N requests")
+    p.add_argument("--malformed-bodies", type=int, default=0,
+                   help="answer the next N requests with a malformed body")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow binding a non-loopback host (off by default)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="plivo-mcp", description="MCP server for a Plivo account, with a local sandbox API.")
+    parser.add_argument("--version", action="version", version=f"plivo-mcp {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    _add_serve(sub)
+    _add_sandbox(sub)
+    sub.add_parser("demo", help="run a scripted MCP client session against the embedded sandbox")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # No subcommand means `serve`, with its options: `plivo-mcp --sandbox` == `plivo-mcp serve --sandbox`.
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["serve", *argv]
+    args = parser.parse_args(argv)
+    command = args.command
+    if command == "sandbox":
+        from plivo_mcp.sandbox.cli import run_sandbox
+
+        return run_sandbox(args)
+    if command == "demo":
+        from plivo_mcp.demo import run_demo
+
+        return run_demo()
+    from plivo_mcp.server import run_server
+
+    return run_server(args)

@@ -1,0 +1,72 @@
+"""Configuration from the environment, validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AUTH_ID_PATTERN = re.compile(r"^(MA|SA)[A-Z0-9]{18}$")
+
+
+class ConfigError(Exception):
+    """A one-line, operator-facing configuration problem."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=True, extra="ignore")
+
+    plivo_auth_id: str = Field("", alias="PLIVO_AUTH_ID")
+    plivo_auth_token: str = Field("", alias="PLIVO_AUTH_TOKEN", repr=False)
+    plivo_api_url: str = Field("https://api.plivo.com", alias="PLIVO_API_URL")
+    timeout_s: float = Field(30.0, alias="PLIVO_MCP_TIMEOUT", gt=0, le=600)
+    proxy: str | None = Field(None, alias="PLIVO_MCP_PROXY")
+    reveal_secrets: bool = Field(False, alias="PLIVO_MCP_REVEAL_SECRETS")
+    read_only: bool = Field(False, alias="PLIVO_MCP_READ_ONLY")
+    confirm_mode: Literal["auto", "elicit"] = Field("auto", alias="PLIVO_MCP_CONFIRM")
+    confirm_secret: str | None = Field(None, alias="PLIVO_MCP_CONFIRM_SECRET", repr=False)
+    confirm_ttl_s: int = Field(300, alias="PLIVO_MCP_CONFIRM_TTL", gt=0, le=86400)
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", alias="PLIVO_MCP_LOG_LEVEL")
+
+    @field_validator("plivo_api_url", "proxy")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None if value is None else value
+        if not re.match(r"^https?://[^\s/?#]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def is_subaccount(self) -> bool:
+        return self.plivo_auth_id.startswith("SA")
+
+
+_ENV_NAMES = {name: field.alias for name, field in Settings.model_fields.items()}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; overrides win (the `--sandbox` credentials, the `--read-only` flag).
+
+    Raises ConfigError with one line that names the variable to fix.
+    """
+    try:
+        settings = Settings(**{_ENV_NAMES.get(k, k): v for k, v in overrides.items()})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = str(err["loc"][0]) if err["loc"] else "environment"
+        raise ConfigError(f"{_ENV_NAMES.get(loc, loc)}: {err['msg']}") from None
+    sandbox_hint = "or run `plivo-mcp serve --sandbox` to try it against the embedded sandbox"
+    if not settings.plivo_auth_id:
+        raise ConfigError(f"PLIVO_AUTH_ID is not set: export your Plivo Auth ID, {sandbox_hint}")
+    if not AUTH_ID_PATTERN.match(settings.plivo_auth_id):
+        raise ConfigError(
+            f"PLIVO_AUTH_ID is malformed: expected MA or SA followed by 18 upper-case letters or digits, "
+            f"{sandbox_hint}")
+    if not settings.plivo_auth_token:
+        raise ConfigError(f"PLIVO_AUTH_TOKEN is not set: export your Plivo Auth Token, {sandbox_hint}")
+    if len(settings.plivo_auth_token) < 8 or any(c.isspace() for c in settings.plivo_auth_token):
+        raise ConfigError(f"PLIVO_AUTH_TOKEN is malformed (too short or contains spaces), {sandbox_hint}")
+    return settings

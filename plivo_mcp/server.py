@@ -1,0 +1,126 @@
+"""The MCP server: every Plivo tool registered on an `MCPServer`, served over stdio."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools.base import Tool
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import ValidationError
+
+from plivo_mcp import __version__
+from plivo_mcp.client import PlivoClient
+from plivo_mcp.config import ConfigError, Settings, load_settings
+from plivo_mcp.errors import PlivoToolError, invalid_argument
+from plivo_mcp.guard import Guard
+from plivo_mcp.tools import REGISTRY, ToolSpec
+from plivo_mcp.tools.common import compact_input_schema, error_result
+
+INSTRUCTIONS = (
+    "Manage a Plivo account. Lists page with limit/offset: follow page.next_offset until null. "
+    "Secrets are masked. Destructive or costly tools show a preview and act only once confirmed."
+)
+
+
+class PlivoMCP(MCPServer):
+    """MCPServer with the Plivo client, the configuration and the guard attached."""
+
+    def __init__(self, config: Settings, client: PlivoClient | None = None) -> None:
+        self.config = config
+        self.specs = {spec.name: spec for spec in REGISTRY if tool_allowed(spec, config)}
+        super().__init__("plivo-mcp", title="Plivo", version=__version__, instructions=INSTRUCTIONS,
+                         log_level=config.log_level.upper(),  # type: ignore[arg-type]
+                         tools=[tool_for(spec) for spec in self.specs.values()])
+        self.client = client or PlivoClient(config.plivo_api_url, config.plivo_auth_id, config.plivo_auth_token,
+                                            timeout_s=config.timeout_s, proxy=config.proxy)
+        self.guard = Guard()
+
+    def client_for(self, ctx: Context) -> PlivoClient:
+        return self.client
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None
+                        ) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ValidationError):
+                return validation_error_result(cause)
+            if isinstance(cause, PlivoToolError):
+                return error_result(cause, self)
+            raise
+
+
+def tool_allowed(spec: ToolSpec, config: Settings) -> bool:
+    """Read-only mode hides every tool that writes; subaccount credentials hide main-account-only tools."""
+    if config.read_only and not spec.read_only:
+        return False
+    return not (spec.main_account_only and config.is_subaccount)
+
+
+def tool_for(spec: ToolSpec) -> Tool:
+    tool = Tool.from_function(spec.fn, name=spec.name, title=spec.title, description=spec.description,
+                              annotations=annotations_for(spec), structured_output=False)
+    tool.parameters = compact_input_schema(tool.parameters)
+    return tool
+
+
+def annotations_for(spec: ToolSpec) -> ToolAnnotations:
+    return ToolAnnotations(title=spec.title, read_only_hint=spec.read_only,
+                           destructive_hint=spec.destructive and not spec.read_only,
+                           idempotent_hint=spec.idempotent, open_world_hint=True)
+
+
+def validation_error_result(exc: ValidationError) -> CallToolResult:
+    """Name every rejected parameter; the rejected values are left out (they may be secrets)."""
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "arguments"
+        problems.append(f"{loc}: {err['msg']}")
+    first = str(exc.errors()[0]["loc"][0]) if exc.errors() and exc.errors()[0]["loc"] else "arguments"
+    error = invalid_argument(first, "; ".join(problems).removeprefix(f"{first}: "))
+    error.message = "; ".join(problems)
+    if len(problems) > 1:
+        error.extra["parameters"] = sorted({p.split(":")[0].split(".")[0] for p in problems})
+    return error_result(error)
+
+
+def build_server(config: Settings) -> PlivoMCP:
+    return PlivoMCP(config)
+
+
+def run_server(args: argparse.Namespace) -> int:
+    from plivo_mcp.logs import configure_logging, get_logger
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "read_only", False):
+        overrides["read_only"] = True
+    sandbox = None
+    if args.sandbox:
+        from plivo_mcp.sandbox import Sandbox
+
+        sandbox = Sandbox(latency_ms=args.sandbox_latency_ms)
+        url = sandbox.start(host="127.0.0.1", port=0)
+        overrides.update(PLIVO_AUTH_ID=sandbox.auth_id, PLIVO_AUTH_TOKEN=sandbox.auth_token, PLIVO_API_URL=url)
+    try:
+        config = load_settings(**overrides)
+    except ConfigError as exc:
+        print(f"plivo-mcp: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(config.log_level)
+    from plivo_mcp.secrets import KNOWN_SECRETS
+
+    KNOWN_SECRETS.add(config.plivo_auth_token)
+    server = build_server(config)
+    get_logger().info("serving", transport="stdio", api_url=config.plivo_api_url, tools=len(server.specs),
+                      sandbox=sandbox is not None, read_only=config.read_only)
+    try:
+        server.run("stdio")
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+    return 0

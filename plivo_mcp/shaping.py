@@ -1,0 +1,88 @@
+"""Answer shaping: what the assistant reads should cost few tokens and keep ids, names, state and links."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from plivo_mcp.errors import invalid_argument
+
+NOISE_KEYS = frozenset({"api_id", "resource_uri"})
+# Resource URIs inside objects become the bare id they point at: same link, a fraction of the tokens.
+_URI_LINK = re.compile(r"^/v1/Account/(?P<account>[A-Z0-9]+)/(?:(?P<kind>[A-Za-z]+)/(?P<id>[^/]+)/)?$")
+
+
+def compact_links(value: Any) -> Any:
+    if isinstance(value, str):
+        m = _URI_LINK.match(value)
+        if m:
+            return m.group("id") or m.group("account")
+    return value
+
+
+def clean(obj: dict[str, Any]) -> dict[str, Any]:
+    """Drop transport noise and turn resource URIs into ids."""
+    return {k: compact_links(v) for k, v in obj.items() if k not in NOISE_KEYS}
+
+
+def parse_fields(fields: str | None) -> set[str] | None:
+    """None keeps the default projection; 'all' keeps everything; otherwise extra field names."""
+    if fields is None or not fields.strip():
+        return set()
+    names = {f.strip() for f in fields.split(",") if f.strip()}
+    if "all" in names:
+        return None
+    for name in names:
+        if not re.match(r"^[a-z_]{1,40}$", name):
+            raise invalid_argument("fields", f"'{name}' is not a field name (use lower_case names, comma-separated)")
+    return names
+
+
+def project(obj: dict[str, Any], default_fields: Iterable[str], fields: str | None = None,
+            known_fields: Iterable[str] = ()) -> dict[str, Any]:
+    """Keep `default_fields` plus any asked for in `fields` ('all' keeps every field but the noise)."""
+    extra = parse_fields(fields)
+    cleaned = clean(obj)
+    if extra is None:
+        return cleaned
+    unknown = extra - set(cleaned) - set(known_fields)
+    if unknown:
+        raise invalid_argument("fields", f"unknown field(s) {', '.join(sorted(unknown))}; "
+                               f"available: {', '.join(sorted(cleaned))}")
+    wanted = [*default_fields, *sorted(extra - set(default_fields))]
+    return {k: cleaned[k] for k in wanted if k in cleaned}
+
+
+def page_of(data: dict[str, Any], default_fields: Iterable[str], fields: str | None = None,
+            known_fields: Iterable[str] = ()) -> dict[str, Any]:
+    """A Plivo list (`meta` + `objects`) as `{"items", "page"}` with `next_offset` null on the last page."""
+    meta = data.get("meta") or {}
+    objects = data.get("objects") or []
+    default_fields = list(default_fields)
+    known = set(known_fields)
+    for obj in objects:
+        known.update(obj)
+    items = [project(o, default_fields, fields, known) for o in objects]
+    offset = int(meta.get("offset") or 0)
+    limit = int(meta.get("limit") or len(items) or 20)
+    total = meta.get("total_count")
+    next_offset = offset + limit if meta.get("next") else None
+    if next_offset is None and total is not None and offset + len(items) < int(total) and items:
+        next_offset = offset + len(items)
+    return {"items": items, "page": {"offset": offset, "limit": limit, "returned": len(items),
+                                     "total_count": total, "next_offset": next_offset}}
+
+
+def changed(data: dict[str, Any], **ids: Any) -> dict[str, Any]:
+    """Answer for a write: the API's message (or the async notice) plus the ids that were touched."""
+    out: dict[str, Any] = {k: v for k, v in ids.items() if v is not None}
+    message = data.get("message")
+    if message == "async api spawned":
+        out["async"] = True
+        out["message"] = "accepted; the result will be sent to callback_url"
+        # The api_id is how the callback is matched to this call, so it is kept here only.
+        out["api_id"] = data.get("api_id")
+    elif message:
+        out["message"] = message
+    return out

@@ -1,0 +1,132 @@
+"""Application tools: the voice/message URLs that numbers and SIP endpoints are attached to."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from plivo_mcp.errors import invalid_argument
+from plivo_mcp.shaping import changed, clean, page_of
+from plivo_mcp.tools.common import (
+    AppId,
+    AppName,
+    CallbackMethod,
+    CallbackUrl,
+    Fields,
+    HttpMethod,
+    HttpUrl,
+    Limit,
+    Offset,
+    SubaccountId,
+    api,
+    plivo_tool,
+)
+
+SUMMARY_FIELDS = ("app_id", "app_name", "answer_url", "sub_account", "enabled", "default_number_app",
+                  "default_endpoint_app")
+
+OptUrl = Annotated[HttpUrl | None, Field(description="http(s) URL.")]
+OptMethod = Annotated[HttpMethod | None, Field(description="GET or POST (default POST).")]
+OptBool = bool | None
+
+
+def _app_body(**fields: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+@plivo_tool(title="List applications", read_only=True, idempotent=True)
+async def list_applications(
+    ctx: Context,
+    subaccount: Annotated[SubaccountId | None, Field(description="Only this subaccount's (SA id).")] = None,
+    app_name: Annotated[AppName | None, Field(description="Name prefix filter.")] = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+    fields: Fields = None,
+) -> dict[str, Any]:
+    """List applications, newest first, optionally by subaccount or name prefix."""
+    data = await api(ctx).get("Application/", {"subaccount": subaccount, "app_name": app_name,
+                                               "limit": limit, "offset": offset})
+    return page_of(data, SUMMARY_FIELDS, fields)
+
+
+@plivo_tool(title="Get application", read_only=True, idempotent=True)
+async def get_application(ctx: Context, app_id: AppId) -> dict[str, Any]:
+    """Get one application with all its URLs and methods."""
+    return clean(await api(ctx).get(f"Application/{app_id}/"))
+
+
+@plivo_tool(title="Create application")
+async def create_application(
+    ctx: Context,
+    app_name: AppName,
+    answer_url: Annotated[HttpUrl, Field(description="URL Plivo fetches XML from on a call.")],
+    answer_method: OptMethod = None,
+    hangup_url: Annotated[HttpUrl | None, Field(description="Hangup URL (default answer_url).")] = None,
+    hangup_method: OptMethod = None,
+    fallback_answer_url: Annotated[HttpUrl | None, Field(description="Used if answer_url fails.")] = None,
+    fallback_method: OptMethod = None,
+    message_url: Annotated[HttpUrl | None, Field(description="URL for incoming messages.")] = None,
+    message_method: OptMethod = None,
+    default_number_app: Annotated[OptBool, Field(description="Default app for new numbers.")] = None,
+    default_endpoint_app: Annotated[OptBool, Field(description="Default app for new endpoints.")] = None,
+    subaccount: Annotated[SubaccountId | None, Field(description="Owner subaccount (SA id).")] = None,
+    log_incoming_messages: Annotated[OptBool, Field(description="Log message bodies (default true).")] = None,
+    public_uri: Annotated[OptBool, Field(description="Expose a public SIP URI.")] = None,
+    callback_url: CallbackUrl = None,
+    callback_method: CallbackMethod = None,
+) -> dict[str, Any]:
+    """Create an application. Returns its app_id."""
+    body = _app_body(**{k: v for k, v in locals().items() if k != "ctx"})
+    data = await api(ctx).post("Application/", body)
+    return changed(data, app_id=data.get("app_id"), app_name=app_name)
+
+
+@plivo_tool(title="Update application", idempotent=True)
+async def update_application(
+    ctx: Context,
+    app_id: AppId,
+    answer_url: OptUrl = None,
+    answer_method: OptMethod = None,
+    hangup_url: OptUrl = None,
+    hangup_method: OptMethod = None,
+    fallback_answer_url: OptUrl = None,
+    fallback_method: OptMethod = None,
+    message_url: OptUrl = None,
+    message_method: OptMethod = None,
+    default_number_app: Annotated[OptBool, Field(description="Default app for new numbers.")] = None,
+    default_endpoint_app: Annotated[OptBool, Field(description="Default app for new endpoints.")] = None,
+    subaccount: Annotated[SubaccountId | None, Field(description="Move to this subaccount (SA id).")] = None,
+    log_incoming_messages: Annotated[OptBool, Field(description="Log message bodies.")] = None,
+    callback_url: CallbackUrl = None,
+    callback_method: CallbackMethod = None,
+) -> dict[str, Any]:
+    """Change an application's URLs, methods or flags; fields left out keep their value."""
+    body = _app_body(**{k: v for k, v in locals().items() if k not in ("ctx", "app_id")})
+    if not set(body) - {"callback_url", "callback_method"}:
+        raise invalid_argument("answer_url", "give at least one field to change")
+    data = await api(ctx).post(f"Application/{app_id}/", body)
+    return changed(data, app_id=app_id, updated=sorted(set(body) - {"callback_url", "callback_method"}))
+
+
+@plivo_tool(title="Delete application", destructive=True, idempotent=True, guarded=True)
+async def delete_application(
+    ctx: Context,
+    app_id: AppId,
+    cascade: Annotated[bool, Field(description="Also delete its endpoints (default true).")] = True,
+    new_endpoint_application: Annotated[AppId | None, Field(
+        description="With cascade=false, move its endpoints to this app.")] = None,
+    callback_url: CallbackUrl = None,
+    callback_method: CallbackMethod = None,
+) -> dict[str, Any]:
+    """Delete an application. cascade=true (default) deletes its endpoints too. Needs confirmation."""
+    if new_endpoint_application is not None and cascade:
+        raise invalid_argument("new_endpoint_application", "only applies with cascade=false")
+    if new_endpoint_application == app_id:
+        raise invalid_argument("new_endpoint_application", "must differ from app_id")
+    data = await api(ctx).delete(f"Application/{app_id}/", {
+        "cascade": cascade, "new_endpoint_application": new_endpoint_application,
+        "callback_url": callback_url, "callback_method": callback_method})
+    return changed(data or {}, deleted=app_id, cascade=cascade,
+                   endpoints_moved_to=new_endpoint_application)

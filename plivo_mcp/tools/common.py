@@ -1,0 +1,144 @@
+"""What every resource module shares: parameter types, the `plivo_tool` decorator, and access to the client.
+
+Each parameter type carries the API's constraint and a short description, so every tool's input schema is
+generated from type hints and stays flat (one argument per API parameter).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import Field
+
+from plivo_mcp.errors import PlivoToolError
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import Context
+    from mcp.types import CallToolResult
+
+    from plivo_mcp.client import PlivoClient
+
+# --- parameter types -------------------------------------------------------------------------------------
+Limit = Annotated[int, Field(ge=1, le=20, description="Page size, 1-20.")]
+Offset = Annotated[int, Field(ge=0, description="Items to skip.")]
+Fields = Annotated[str | None, Field(description="Extra fields, comma-separated, or 'all'.")]
+SubaccountId = Annotated[str, Field(pattern=r"^SA[A-Z0-9]{18}$", description="Subaccount auth id (SA+18).")]
+AppId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Application id (digits).")]
+EndpointId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Endpoint id (digits).")]
+Number = Annotated[str, Field(pattern=r"^\+?[1-9][0-9]{5,15}$", description="Phone number, E.164 digits.")]
+CountryIso = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2 country, e.g. US.")]
+HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2048,
+                               json_schema_extra={"format": "uri"}, description="http(s) URL.")]
+HttpMethod = Literal["GET", "POST"]
+AppName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$", description="Letters, digits, - and _ only.")]
+CallbackUrl = Annotated[str | None, Field(pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2048,
+                                          description="Run asynchronously; Plivo posts the result here.")]
+CallbackMethod = Annotated[HttpMethod | None, Field(description="Method for callback_url (default POST).")]
+
+
+# --- the decorator ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    title: str
+    read_only: bool
+    destructive: bool
+    idempotent: bool
+    guarded: bool
+    main_account_only: bool
+    fn: Callable[..., Any]
+
+    @property
+    def description(self) -> str:
+        return " ".join((self.fn.__doc__ or "").split())
+
+
+REGISTRY: list[ToolSpec] = []
+
+
+def plivo_tool(*, title: str, read_only: bool = False, destructive: bool = False, idempotent: bool = False,
+               guarded: bool = False, main_account_only: bool = False
+               ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Register a handler as a tool. The handler returns plain data; this turns it into the answer.
+
+    Shaping the answer here (masking, compact JSON, structured errors) keeps each handler to its intent.
+    """
+
+    def decorate(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(fn)
+        async def run(*args: Any, **kwargs: Any) -> CallToolResult:
+            ctx = kwargs.get("ctx")
+            server = ctx.mcp_server if ctx is not None else None
+            try:
+                if spec.guarded and server is not None:
+                    await server.guard.check(spec, kwargs)
+                data = await fn(*args, **kwargs)
+            except PlivoToolError as exc:
+                return error_result(exc, server)
+            return answer(data, server)
+
+        spec = ToolSpec(name=fn.__name__, title=title, read_only=read_only, destructive=destructive,
+                        idempotent=idempotent, guarded=guarded, main_account_only=main_account_only, fn=run)
+        REGISTRY.append(spec)
+        return run
+
+    return decorate
+
+
+def api(ctx: Context) -> PlivoClient:
+    """The Plivo client for this request (per-request credentials when the operator allows them)."""
+    return ctx.mcp_server.client_for(ctx)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def answer(data: Any, server: Any = None) -> CallToolResult:
+    from mcp.types import CallToolResult, TextContent
+
+    from plivo_mcp.secrets import mask_secrets
+
+    reveal = bool(server is not None and server.config.reveal_secrets)
+    data = mask_secrets(data, reveal=reveal)
+    return CallToolResult(content=[TextContent(type="text", text=_dumps(data))],
+                          structured_content=data if isinstance(data, dict) else {"result": data})
+
+
+def error_result(exc: PlivoToolError, server: Any = None) -> CallToolResult:
+    from mcp.types import CallToolResult, TextContent
+
+    from plivo_mcp.secrets import mask_secrets
+
+    body = mask_secrets({"error": exc.to_body()})
+    return CallToolResult(content=[TextContent(type="text", text=_dumps(body))], structured_content=body,
+                          is_error=True)
+
+
+def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Trim what pydantic generates to what an assistant needs: same constraints, fewer tokens.
+
+    Drops the auto-generated titles and folds `anyOf[T, null]` (an optional argument) into T: leaving an
+    argument out is how a caller says "not given", and the server still accepts an explicit null.
+    """
+
+    def fold(prop: dict[str, Any]) -> dict[str, Any]:
+        prop = {k: v for k, v in prop.items() if k != "title"}
+        options = prop.get("anyOf")
+        if isinstance(options, list):
+            non_null = [o for o in options if o != {"type": "null"}]
+            if len(non_null) == 1 and len(non_null) < len(options):
+                inner = {k: v for k, v in non_null[0].items() if k != "title"}
+                outer = {k: v for k, v in prop.items() if k != "anyOf"}
+                prop = {**inner, **outer}
+                if prop.get("default", 0) is None:
+                    del prop["default"]
+        return prop
+
+    out = {k: v for k, v in schema.items() if k != "title"}
+    out["properties"] = {name: fold(p) for name, p in schema.get("properties", {}).items()}
+    return out

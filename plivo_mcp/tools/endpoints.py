@@ -1,0 +1,93 @@
+"""SIP endpoint tools. Passwords are write-only: never echoed in answers or logs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from plivo_mcp.errors import invalid_argument
+from plivo_mcp.secrets import KNOWN_SECRETS
+from plivo_mcp.shaping import changed, clean, page_of
+from plivo_mcp.tools.common import (
+    AppId,
+    CallbackMethod,
+    CallbackUrl,
+    EndpointId,
+    Fields,
+    Limit,
+    Offset,
+    api,
+    plivo_tool,
+)
+
+SUMMARY_FIELDS = ("endpoint_id", "username", "alias", "application", "sip_registered", "sub_account")
+Password = Annotated[str, Field(min_length=5, max_length=128, description="SIP password, 5+ characters.")]
+Alias = Annotated[str, Field(min_length=1, max_length=100, description="Display name.")]
+
+
+@plivo_tool(title="List endpoints", read_only=True, idempotent=True)
+async def list_endpoints(ctx: Context, limit: Limit = 20, offset: Offset = 0,
+                         fields: Fields = None) -> dict[str, Any]:
+    """List SIP endpoints, newest first."""
+    data = await api(ctx).get("Endpoint/", {"limit": limit, "offset": offset})
+    return page_of(data, SUMMARY_FIELDS, fields)
+
+
+@plivo_tool(title="Get endpoint", read_only=True, idempotent=True)
+async def get_endpoint(ctx: Context, endpoint_id: EndpointId) -> dict[str, Any]:
+    """Get one SIP endpoint with its registration state."""
+    return clean(await api(ctx).get(f"Endpoint/{endpoint_id}/"))
+
+
+@plivo_tool(title="Create endpoint")
+async def create_endpoint(
+    ctx: Context,
+    username: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$", max_length=40, description=(
+        "Letters and digits, starting with a letter; Plivo appends 12 digits."))],
+    password: Password,
+    alias: Alias,
+    app_id: Annotated[AppId | None, Field(description="Application to attach.")] = None,
+    callback_url: CallbackUrl = None,
+    callback_method: CallbackMethod = None,
+) -> dict[str, Any]:
+    """Create a SIP endpoint. Returns its endpoint_id and full username."""
+    KNOWN_SECRETS.add(password)
+    data = await api(ctx).post("Endpoint/", {
+        "username": username, "password": password, "alias": alias, "app_id": app_id,
+        "callback_url": callback_url, "callback_method": callback_method})
+    return changed(data, endpoint_id=data.get("endpoint_id"), username=data.get("username"), alias=alias)
+
+
+@plivo_tool(title="Update endpoint", idempotent=True)
+async def update_endpoint(
+    ctx: Context,
+    endpoint_id: EndpointId,
+    password: Annotated[Password | None, Field(description="New SIP password, 5+ characters.")] = None,
+    alias: Annotated[Alias | None, Field(description="New display name.")] = None,
+    app_id: Annotated[AppId | None, Field(description="Attach to this application.")] = None,
+    callback_url: CallbackUrl = None,
+    callback_method: CallbackMethod = None,
+) -> dict[str, Any]:
+    """Change an endpoint's password, alias or application."""
+    body = {"password": password, "alias": alias, "app_id": app_id}
+    if all(v is None for v in body.values()):
+        raise invalid_argument("alias", "give at least one of password, alias, app_id")
+    KNOWN_SECRETS.add(password)
+    data = await api(ctx).post(f"Endpoint/{endpoint_id}/", {
+        **body, "callback_url": callback_url, "callback_method": callback_method})
+    return changed(data, endpoint_id=endpoint_id, updated=sorted(k for k, v in body.items() if v is not None))
+
+
+@plivo_tool(title="Delete endpoint", destructive=True, idempotent=True, guarded=True)
+async def delete_endpoint(
+    ctx: Context,
+    endpoint_id: EndpointId,
+    callback_url: CallbackUrl = None,
+    callback_method: CallbackMethod = None,
+) -> dict[str, Any]:
+    """Delete a SIP endpoint; phones registered with it stop working. Needs confirmation."""
+    data = await api(ctx).delete(f"Endpoint/{endpoint_id}/", {
+        "callback_url": callback_url, "callback_method": callback_method})
+    return changed(data or {}, deleted=endpoint_id)

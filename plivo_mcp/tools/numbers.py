@@ -1,0 +1,95 @@
+"""Tools for the phone numbers rented on the account."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from plivo_mcp.errors import invalid_argument
+from plivo_mcp.shaping import changed, clean, page_of
+from plivo_mcp.tools.common import (
+    AppId,
+    CallbackMethod,
+    CallbackUrl,
+    Fields,
+    Limit,
+    Number,
+    Offset,
+    SubaccountId,
+    api,
+    plivo_tool,
+)
+
+SUMMARY_FIELDS = ("number", "alias", "number_type", "country", "application", "sub_account",
+                  "monthly_rental_rate", "renewal_date")
+Services = Annotated[str | None, Field(pattern=r"^(voice|sms|mms)(,(voice|sms|mms)){0,2}$",
+                                       description="Comma-joined: voice,sms,mms.")]
+Date = Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD.")]
+
+
+def digits(number: str) -> str:
+    return number.removeprefix("+")
+
+
+@plivo_tool(title="List numbers", read_only=True, idempotent=True)
+async def list_numbers(
+    ctx: Context,
+    type: Annotated[Literal["local", "tollfree", "mobile", "national", "fixed"] | None,
+                    Field(description="Number type.")] = None,
+    number_startswith: Annotated[str | None, Field(pattern=r"^[0-9]{1,15}$", description="Digits prefix.")] = None,
+    subaccount: Annotated[SubaccountId | None, Field(description="Only this subaccount's (SA id).")] = None,
+    alias: Annotated[str | None, Field(max_length=100, description="Exact alias.")] = None,
+    services: Services = None,
+    renewal_date: Annotated[Date, Field(description="Renews on (YYYY-MM-DD).")] = None,
+    renewal_date_before: Annotated[Date, Field(description="Renews before (YYYY-MM-DD).")] = None,
+    renewal_date_after: Annotated[Date, Field(description="Renews after (YYYY-MM-DD).")] = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+    fields: Fields = None,
+) -> dict[str, Any]:
+    """List numbers on the account, newest first, with filters."""
+    data = await api(ctx).get("Number/", {
+        "type": type, "number_startswith": number_startswith, "subaccount": subaccount, "alias": alias,
+        "services": services, "renewal_date": renewal_date, "renewal_date__lt": renewal_date_before,
+        "renewal_date__gt": renewal_date_after, "limit": limit, "offset": offset})
+    return page_of(data, SUMMARY_FIELDS, fields)
+
+
+@plivo_tool(title="Get number", read_only=True, idempotent=True)
+async def get_number(ctx: Context, number: Number) -> dict[str, Any]:
+    """Get one rented number: type, capabilities, rates, application, renewal."""
+    return clean(await api(ctx).get(f"Number/{digits(number)}/"))
+
+
+@plivo_tool(title="Update number", idempotent=True)
+async def update_number(
+    ctx: Context,
+    number: Number,
+    app_id: Annotated[AppId | None, Field(description="Route to this application.")] = None,
+    subaccount: Annotated[SubaccountId | None, Field(description="Assign to this subaccount.")] = None,
+    alias: Annotated[str | None, Field(min_length=1, max_length=100, description="Label.")] = None,
+    callback_url: CallbackUrl = None,
+    callback_method: CallbackMethod = None,
+) -> dict[str, Any]:
+    """Attach a number to an application or subaccount, or relabel it."""
+    body = {"app_id": app_id, "subaccount": subaccount, "alias": alias}
+    if all(v is None for v in body.values()):
+        raise invalid_argument("app_id", "give at least one of app_id, subaccount, alias")
+    data = await api(ctx).post(f"Number/{digits(number)}/", {
+        **body, "callback_url": callback_url, "callback_method": callback_method})
+    return changed(data, number=digits(number), updated=sorted(k for k, v in body.items() if v is not None))
+
+
+@plivo_tool(title="Unrent number", destructive=True, idempotent=True, guarded=True)
+async def unrent_number(
+    ctx: Context,
+    number: Number,
+    callback_url: CallbackUrl = None,
+    callback_method: CallbackMethod = None,
+) -> dict[str, Any]:
+    """Release a number from the account; it may not be recoverable. Needs confirmation."""
+    data = await api(ctx).delete(f"Number/{digits(number)}/", {
+        "callback_url": callback_url, "callback_method": callback_method})
+    return changed(data or {}, released=digits(number))

@@ -1,0 +1,89 @@
+"""Subaccount tools (main account credentials only). Subaccount auth tokens are masked in every answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from pydantic import Field
+
+from plivo_mcp.errors import invalid_argument
+from plivo_mcp.shaping import changed, clean, page_of
+from plivo_mcp.tools.common import (
+    CallbackMethod,
+    CallbackUrl,
+    Fields,
+    Limit,
+    Offset,
+    SubaccountId,
+    api,
+    plivo_tool,
+)
+
+SUMMARY_FIELDS = ("auth_id", "name", "enabled", "created")
+Name = Annotated[str, Field(min_length=1, max_length=200, description="Subaccount name.")]
+
+
+@plivo_tool(title="List subaccounts", read_only=True, idempotent=True, main_account_only=True)
+async def list_subaccounts(ctx: Context, limit: Limit = 20, offset: Offset = 0,
+                           fields: Fields = None) -> dict[str, Any]:
+    """List subaccounts, newest first."""
+    data = await api(ctx).get("Subaccount/", {"limit": limit, "offset": offset})
+    return page_of(data, SUMMARY_FIELDS, fields)
+
+
+@plivo_tool(title="Get subaccount", read_only=True, idempotent=True, main_account_only=True)
+async def get_subaccount(ctx: Context, subaccount_id: SubaccountId) -> dict[str, Any]:
+    """Get one subaccount; its auth tokens are masked."""
+    return clean(await api(ctx).get(f"Subaccount/{subaccount_id}/"))
+
+
+@plivo_tool(title="Create subaccount", main_account_only=True)
+async def create_subaccount(
+    ctx: Context,
+    name: Name,
+    enabled: Annotated[bool, Field(description="Enable it now (API default false).")] = False,
+    callback_url: CallbackUrl = None,
+    callback_method: CallbackMethod = None,
+) -> dict[str, Any]:
+    """Create a subaccount; it starts disabled unless enabled=true. Returns its auth id."""
+    data = await api(ctx).post("Subaccount/", {"name": name, "enabled": enabled, "callback_url": callback_url,
+                                               "callback_method": callback_method})
+    return changed(data, auth_id=data.get("auth_id"), auth_token=data.get("auth_token"), name=name,
+                   enabled=enabled)
+
+
+@plivo_tool(title="Update subaccount", idempotent=True, main_account_only=True)
+async def update_subaccount(
+    ctx: Context,
+    subaccount_id: SubaccountId,
+    name: Annotated[str | None, Field(min_length=1, max_length=200, description="New name.")] = None,
+    enabled: Annotated[bool | None, Field(description="Enable or disable it.")] = None,
+    callback_url: CallbackUrl = None,
+    callback_method: CallbackMethod = None,
+) -> dict[str, Any]:
+    """Rename, enable or disable a subaccount."""
+    if name is None and enabled is None:
+        raise invalid_argument("name", "give name and/or enabled")
+    client = api(ctx)
+    if name is None:
+        # The API requires name on update; keep the current one.
+        name = (await client.get(f"Subaccount/{subaccount_id}/")).get("name")
+    data = await client.post(f"Subaccount/{subaccount_id}/", {
+        "name": name, "enabled": enabled, "callback_url": callback_url, "callback_method": callback_method})
+    return changed(data, auth_id=subaccount_id, name=name, enabled=enabled)
+
+
+@plivo_tool(title="Delete subaccount", destructive=True, idempotent=True, guarded=True, main_account_only=True)
+async def delete_subaccount(
+    ctx: Context,
+    subaccount_id: SubaccountId,
+    cascade: Annotated[bool, Field(description="Also delete its apps, endpoints, numbers (default false: "
+                                               "they move to the main account).")] = False,
+    callback_url: CallbackUrl = None,
+    callback_method: CallbackMethod = None,
+) -> dict[str, Any]:
+    """Delete a subaccount. cascade=false (default) moves its resources to the main account. Needs confirmation."""
+    data = await api(ctx).delete(f"Subaccount/{subaccount_id}/", {
+        "cascade": cascade, "callback_url": callback_url, "callback_method": callback_method})
+    return changed(data or {}, deleted=subaccount_id, cascade=cascade)

@@ -1,0 +1,39 @@
+"""Helpers shared by tests that drive the server through an MCP client."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mcp import Client
+
+from plivo_mcp.config import load_settings
+from plivo_mcp.sandbox import Sandbox
+from plivo_mcp.server import PlivoMCP, build_server
+
+
+def server_for(sandbox: Sandbox, auth_id: str | None = None, auth_token: str | None = None,
+               **overrides: Any) -> PlivoMCP:
+    config = load_settings(PLIVO_AUTH_ID=auth_id or sandbox.auth_id,
+                           PLIVO_AUTH_TOKEN=auth_token or sandbox.auth_token,
+                           PLIVO_API_URL=sandbox.base_url, **overrides)
+    return build_server(config)
+
+
+async def call(client: Client, name: str, args: dict[str, Any] | None = None) -> tuple[bool, dict[str, Any]]:
+    """Call a tool; return (is_error, the JSON answer the assistant reads)."""
+    result = await client.call_tool(name, args or {})
+    text = result.content[0].text  # type: ignore[union-attr]
+    return bool(result.is_error), json.loads(text)
+
+
+async def ok(client: Client, name: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+    is_error, data = await call(client, name, args)
+    assert not is_error, data
+    return data
+
+
+async def err(client: Client, name: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+    is_error, data = await call(client, name, args)
+    assert is_error, data
+    return data["error"]

@@ -1,0 +1,74 @@
+import pytest
+
+from tests.helpers import call, err, ok
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_create_get_update_application(client, sb):
+    created = await ok(client, "create_application", {
+        "app_name": "support-line", "answer_url": "https://example.com/answer", "answer_method": "GET"})
+    app_id = created["app_id"]
+    assert len(app_id) == 17 and app_id.isdigit()
+    got = await ok(client, "get_application", {"app_id": app_id})
+    assert got["app_name"] == "support-line" and got["answer_method"] == "GET"
+    assert got["hangup_url"] == "https://example.com/answer"  # defaults to answer_url
+    assert "resource_uri" not in got
+    upd = await ok(client, "update_application", {"app_id": app_id, "message_url": "https://example.com/sms"})
+    assert upd["updated"] == ["message_url"]
+    got = await ok(client, "get_application", {"app_id": app_id})
+    assert got["message_url"] == "https://example.com/sms"
+
+
+async def test_list_applications_filters_and_links(client, sb):
+    sa, _ = sb.store.create_subaccount(sb.auth_id, "tenant")
+    sb.store.create_application(sb.auth_id, "main_app", "https://example.com/a")
+    sb.store.create_application(sa, "tenant_app", "https://example.com/b")
+    sb.store.create_application(sa, "tenant_other", "https://example.com/c")
+    everything = await ok(client, "list_applications", {})
+    assert everything["page"]["total_count"] == 3
+    by_sub = await ok(client, "list_applications", {"subaccount": sa})
+    assert {i["app_name"] for i in by_sub["items"]} == {"tenant_app", "tenant_other"}
+    assert all(i["sub_account"] == sa for i in by_sub["items"])  # link compacted to the SA id
+    by_name = await ok(client, "list_applications", {"app_name": "tenant_o"})
+    assert [i["app_name"] for i in by_name["items"]] == ["tenant_other"]
+
+
+async def test_application_bad_input_named_before_any_request(client, sb):
+    count = sb.request_count
+    for args, parameter in [
+        ({"app_name": "bad name!", "answer_url": "https://example.com"}, "app_name"),
+        ({"app_name": "ok", "answer_url": "ftp://example.com"}, "answer_url"),
+        ({"app_name": "ok", "answer_url": "https://example.com", "answer_method": "PUT"}, "answer_method"),
+        ({"app_name": "ok"}, "answer_url"),
+    ]:
+        error = await err(client, "create_application", args)
+        assert error["code"] == "invalid_argument" and error["parameter"] == parameter, error
+    error = await err(client, "list_applications", {"limit": 21})
+    assert error["parameter"] == "limit"
+    error = await err(client, "list_applications", {"offset": -1})
+    assert error["parameter"] == "offset"
+    error = await err(client, "update_application", {"app_id": "123"})
+    assert error["parameter"] == "answer_url"
+    error = await err(client, "get_application", {"app_id": "../Subaccount"})
+    assert error["parameter"] == "app_id"
+    assert sb.request_count == count
+
+
+async def test_application_not_found(client, sb):
+    error = await err(client, "get_application", {"app_id": "12345678901234567"})
+    assert error["code"] == "not_found" and error["status"] == 404 and error["hint"]
+
+
+async def test_delete_application_refuses_without_confirmation(client, sb):
+    app_id = sb.store.create_application(sb.auth_id, "keep", "https://example.com/a")
+    before = sb.store.snapshot()
+    is_error, data = await call(client, "delete_application", {"app_id": app_id})
+    assert is_error and data["error"]["code"] == "confirmation_required"
+    assert sb.store.snapshot() == before
+
+
+async def test_async_callback_answer(client, sb):
+    data = await ok(client, "create_application", {
+        "app_name": "later", "answer_url": "https://example.com/a", "callback_url": "http://127.0.0.1:9/cb"})
+    assert data["async"] is True and data["api_id"]
