@@ -1,44 +1,104 @@
-"""The one HTTP client to the Plivo REST API: BasicAuth, pooling, error mapping.
+"""The one HTTP client to the Plivo REST API: BasicAuth, pooling, pacing, retries, error mapping.
 
-httpx is imported on first use, not at start-up, to keep the server's cold start close to a bare MCPServer.
+Reliability rules, all kept here so every tool (and every page of a fan-out) gets them:
+- every request waits for a slot of the account's shared rate limiter (ratelimit.py), so bursts queue;
+- GETs are retried (tenacity) on 429/502/503/504, lost connections and unreadable 2xx bodies, at most
+  `retry_attempts` times, with jittered exponential backoff that honours Retry-After up to a cap;
+- POST and DELETE are sent exactly once: a lost answer to a create must not create twice;
+- every path is checked segment by segment, so no argument can change the path or the query.
+
+httpx and tenacity are imported on first use, not at start-up, to keep the server's cold start light.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import random
 import re
 from typing import TYPE_CHECKING, Any
 
 from plivo_mcp import __version__
 from plivo_mcp.errors import PlivoToolError, from_status, invalid_argument
+from plivo_mcp.ratelimit import RateLimiter, limiter_for
 
 if TYPE_CHECKING:
     import httpx
+    from tenacity import RetryCallState
+
+    from plivo_mcp.config import Settings
 
 USER_AGENT = f"plivo-mcp/{__version__}"
 # Anything placed into a URL path must be a single plain segment: no '/', '?', '#', '%', and not '.' or '..'.
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_+\-.@]{1,128}$")
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_CHECK_WRITE = "The write may have been applied: check with a get or list before repeating it."
+
+
+class UnsafePathSegment(PlivoToolError):
+    """A value that would change the request's path or query. `value` lets the caller name the argument."""
+
+    def __init__(self, value: str, parameter: str = "path") -> None:
+        base = invalid_argument(parameter, "must be a plain identifier (letters, digits, '+', '-', '_', '.')")
+        super().__init__(base.code, base.message, parameter=parameter, hint=base.hint)
+        self.value = value
+
+    def named(self, parameter: str) -> UnsafePathSegment:
+        return UnsafePathSegment(self.value, parameter)
 
 
 def path_segment(value: str, parameter: str) -> str:
-    if not _SAFE_SEGMENT.match(value) or value in (".", ".."):
-        raise invalid_argument(parameter, "must be a plain identifier (letters, digits, '+', '-', '_', '.')")
+    if not isinstance(value, str) or not _SAFE_SEGMENT.match(value) or value in (".", ".."):
+        raise UnsafePathSegment(str(value), parameter)
     return value
+
+
+def checked_path(path: str) -> str:
+    """`path` relative to the account ('' or 'Resource/' or 'Resource/id/'), each segment a plain identifier."""
+    segments = path.split("/")
+    if segments and segments[-1] == "":
+        segments.pop()  # the API's trailing slash
+    for segment in segments:
+        path_segment(segment, "path")
+    return path
+
+
+class _Transient(Exception):
+    """A failure a GET may retry; carries the error to report if the retries run out."""
+
+    def __init__(self, error: PlivoToolError, retry_after: float | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retry_after = retry_after
 
 
 class PlivoClient:
     """Async client for `/v1/Account/{auth_id}/...`; one per set of credentials, pooled per event loop."""
 
     def __init__(self, base_url: str, auth_id: str, auth_token: str, *, timeout_s: float = 30.0,
-                 proxy: str | None = None) -> None:
+                 proxy: str | None = None, retry_attempts: int = 3, retry_base_s: float = 0.5,
+                 retry_max_wait_s: float = 10.0, rate_limit: int = 300, rate_window_s: float = 5.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.auth_id = auth_id
         self._auth = (auth_id, auth_token)
         self._timeout_s = timeout_s
         self._proxy = proxy
+        self.retry_attempts = max(1, retry_attempts)
+        self.retry_base_s = retry_base_s
+        self.retry_max_wait_s = retry_max_wait_s
+        self.rate_window_s = rate_window_s
+        self.limiter: RateLimiter = limiter_for(self.base_url, auth_id, rate_limit, rate_window_s)
         self._http: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._sleep = asyncio.sleep  # between retries; tests swap it to record the backoff without waiting
+
+    @classmethod
+    def from_settings(cls, config: Settings, auth_id: str | None = None,
+                      auth_token: str | None = None) -> PlivoClient:
+        """A client with the operator's timeouts, retries and pacing (other credentials if given)."""
+        return cls(config.plivo_api_url, auth_id or config.plivo_auth_id, auth_token or config.plivo_auth_token,
+                   timeout_s=config.timeout_s, proxy=config.proxy, retry_attempts=config.retry_attempts,
+                   retry_base_s=config.retry_base_s, retry_max_wait_s=config.retry_max_wait_s,
+                   rate_limit=config.rate_limit, rate_window_s=config.rate_window_s)
 
     @property
     def is_subaccount(self) -> bool:
@@ -54,7 +114,7 @@ class PlivoClient:
                 base_url=f"{self.base_url}/v1/Account/{self.auth_id}/",
                 auth=httpx.BasicAuth(*self._auth),
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-                timeout=httpx.Timeout(self._timeout_s),
+                timeout=httpx.Timeout(self._timeout_s, connect=min(self._timeout_s, 10.0)),
                 proxy=self._proxy,
                 limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
             )
@@ -77,49 +137,116 @@ class PlivoClient:
 
     async def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                       body: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        import httpx
-
+        checked_path(path)
         query = {k: _wire(v) for k, v in (params or {}).items() if v is not None}
         payload = {k: v for k, v in (body or {}).items() if v is not None}
+        if method != "GET":
+            try:
+                return await self._send(method, path, query, payload)
+            except _Transient as exc:
+                raise exc.error from None
+        return await self._get_with_retries(path, query)
+
+    async def _get_with_retries(self, path: str, query: dict[str, Any]) -> dict[str, Any] | None:
+        from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+
+        attempts = 0
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retry_attempts) | self._retry_after_beyond_cap,
+            wait=self._backoff, retry=retry_if_exception_type(_Transient), reraise=True, sleep=self._sleep)
         try:
-            response = await self._client().request(
-                method, path, params=query or None, json=payload if method != "GET" else None)
-        except httpx.TimeoutException:
-            raise PlivoToolError("timeout", f"Plivo did not answer within {self._timeout_s:g}s",
-                                 hint="Retry; raise PLIVO_MCP_TIMEOUT if this keeps happening.") from None
-        except httpx.HTTPError as exc:
+            async for attempt in retrying:
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    return await self._send("GET", path, query, {})
+        except _Transient as exc:
+            error = exc.error
+            if attempts > 1:
+                error.extra["retried"] = attempts - 1
+                error.message = f"{error.message} (after {attempts} attempts)"
+            raise error from None
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    def _retry_after_beyond_cap(self, state: RetryCallState) -> bool:
+        # Waiting less than Plivo asked would only earn another 429: give the assistant the wait instead.
+        exc = state.outcome.exception() if state.outcome else None
+        return isinstance(exc, _Transient) and (exc.retry_after or 0) > self.retry_max_wait_s
+
+    def _backoff(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        # Jitter spreads out concurrent calls that failed together, so they do not retry in lockstep.
+        backoff = self.retry_base_s * 2 ** (state.attempt_number - 1) * random.uniform(0.5, 1.0)
+        if isinstance(exc, _Transient) and exc.retry_after:
+            backoff = exc.retry_after + random.uniform(0, self.retry_base_s)
+        return min(backoff, self.retry_max_wait_s)
+
+    async def _send(self, method: str, path: str, query: dict[str, Any],
+                    payload: dict[str, Any]) -> dict[str, Any] | None:
+        import httpx
+
+        is_read = method == "GET"
+        try:
+            async with self.limiter.slot():
+                response = await self._client().request(
+                    method, path, params=query or None, json=payload if not is_read else None)
+        except httpx.TimeoutException as exc:
+            error = PlivoToolError("timeout", f"Plivo did not answer within {self._timeout_s:g}s",
+                                   hint="Retry; raise PLIVO_MCP_TIMEOUT if this keeps happening." if is_read
+                                   else _CHECK_WRITE)
+            if isinstance(exc, httpx.ConnectTimeout):
+                raise _Transient(error) from None  # nothing was sent yet
+            raise error from None
+        except (httpx.UnsupportedProtocol, httpx.ProxyError) as exc:
             raise PlivoToolError("upstream_error", f"could not reach Plivo: {type(exc).__name__}",
-                                 hint="Check PLIVO_API_URL, the network or proxy, then retry.") from None
-        return _decode(response)
+                                 hint="Check PLIVO_API_URL and PLIVO_MCP_PROXY.") from None
+        except httpx.TransportError as exc:
+            raise _Transient(PlivoToolError(
+                "upstream_error", f"the connection to Plivo failed before it answered ({type(exc).__name__})",
+                hint="Check PLIVO_API_URL, the network or proxy, then retry." if is_read
+                else _CHECK_WRITE)) from None
+        return self._decode(response, is_read)
+
+    def _decode(self, response: httpx.Response, is_read: bool) -> dict[str, Any] | None:
+        status = response.status_code
+        if status == 204:
+            return None
+        try:
+            data = response.json() if response.content else None
+        except ValueError:
+            data = None
+        if 200 <= status < 300:
+            if not isinstance(data, dict):
+                what = "an empty body" if not response.content else "a body that is not a JSON object"
+                error = PlivoToolError("upstream_error", f"Plivo answered {status} with {what}", status=status,
+                                       hint="Retry later." if is_read else _CHECK_WRITE)
+                raise _Transient(error)
+            return data
+        error_text = ""
+        api_id = None
+        if isinstance(data, dict):
+            error_text = str(data.get("error") or data.get("message") or "")[:500]
+            api_id = data.get("api_id") if isinstance(data.get("api_id"), str) else None
+        extra: dict[str, Any] = {}
+        retry_after = None
+        if status == 429:
+            retry_after = _seconds(response.headers.get("Retry-After"))
+            extra["retry_after_seconds"] = retry_after if retry_after is not None else self.rate_window_s
+        error = from_status(status, error_text, api_id, **extra)
+        if status in RETRY_STATUSES:
+            raise _Transient(error, retry_after)
+        raise error
+
+
+def _seconds(value: str | None) -> float | None:
+    """Retry-After as seconds; the HTTP-date form is not used by Plivo and is treated as absent."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds < 86400 else None
 
 
 def _wire(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
-
-
-def _decode(response: httpx.Response) -> dict[str, Any] | None:
-    status = response.status_code
-    if status == 204:
-        return None
-    try:
-        data = response.json() if response.content else None
-    except ValueError:
-        data = None
-    if 200 <= status < 300:
-        if not isinstance(data, dict):
-            raise PlivoToolError("upstream_error", f"Plivo answered {status} with a body that is not a JSON "
-                                 "object", status=status, hint="Retry; if a write was attempted, check its "
-                                 "effect with a get or list before repeating it.")
-        return data
-    error_text = ""
-    api_id = None
-    if isinstance(data, dict):
-        error_text = str(data.get("error") or data.get("message") or "")
-        api_id = data.get("api_id")
-    extra: dict[str, Any] = {}
-    if status == 429 and (retry_after := response.headers.get("Retry-After")):
-        with contextlib.suppress(ValueError):
-            extra["retry_after_seconds"] = float(retry_after)
-    raise from_status(status, error_text, api_id, **extra)

@@ -35,8 +35,7 @@ class PlivoMCP(MCPServer):
         super().__init__("plivo-mcp", title="Plivo", version=__version__, instructions=INSTRUCTIONS,
                          log_level=config.log_level.upper(),  # type: ignore[arg-type]
                          tools=[tool_for(spec) for spec in self.specs.values()])
-        self.client = client or PlivoClient(config.plivo_api_url, config.plivo_auth_id, config.plivo_auth_token,
-                                            timeout_s=config.timeout_s, proxy=config.proxy)
+        self.client = client or PlivoClient.from_settings(config)
         self.guard = Guard()
 
     def client_for(self, ctx: Context) -> PlivoClient:

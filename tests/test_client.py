@@ -1,0 +1,247 @@
+"""PlivoClient against the sandbox over loopback HTTP: retries, pacing, timeouts, path safety, bad bodies.
+
+Faults the sandbox cannot produce (an empty 200, an unexpected status, an HTML 500) use httpx's MockTransport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from plivo_mcp.client import PlivoClient, checked_path, path_segment
+from plivo_mcp.errors import PlivoToolError
+from plivo_mcp.ratelimit import RateLimiter
+from plivo_mcp.sandbox import Sandbox
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    sandbox = Sandbox(db=":memory:")
+    sandbox.start()
+    yield sandbox
+    sandbox.stop()
+
+
+class RecordingClient(PlivoClient):
+    """Records every backoff the retry policy asks for and skips the actual sleep."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("retry_base_s", 0.01)
+        super().__init__(*args, **kwargs)
+        self.waits: list[float] = []
+
+        async def no_sleep(seconds: float) -> None:
+            self.waits.append(seconds)
+
+        self._sleep = no_sleep
+
+
+def client_for(sb: Sandbox, **kwargs: Any) -> RecordingClient:
+    return RecordingClient(sb.base_url, sb.auth_id, sb.auth_token, **kwargs)
+
+
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+async def test_get_recovers_from_transient_status(sb: Sandbox, status: int) -> None:
+    client = client_for(sb)
+    sb.faults.push_statuses([status, status], retry_after=1, methods={"GET"})
+    before = sb.request_count
+    data = await client.get("")
+    assert data["auth_id"] == sb.auth_id
+    assert sb.request_count - before == 3
+    assert len(client.waits) == 2
+    if status == 429:
+        assert all(w >= 1.0 for w in client.waits)  # Retry-After honoured
+
+
+async def test_get_recovers_from_dropped_connection_and_malformed_body(sb: Sandbox) -> None:
+    client = client_for(sb)
+    sb.faults.drop_connections(1, methods={"GET"})
+    sb.faults.malformed_bodies(1, methods={"GET"})
+    before = sb.request_count
+    assert (await client.get(""))["auth_id"] == sb.auth_id
+    assert sb.request_count - before == 3
+
+
+async def test_get_gives_up_after_three_attempts_and_says_so(sb: Sandbox) -> None:
+    client = client_for(sb)
+    sb.faults.push_statuses([429] * 3, retry_after=1, methods={"GET"})
+    before = sb.request_count
+    with pytest.raises(PlivoToolError) as caught:
+        await client.get("")
+    error = caught.value.to_body()
+    assert sb.request_count - before == 3
+    assert error["code"] == "rate_limited" and error["status"] == 429
+    assert error["retried"] == 2 and error["retry_after_seconds"] == 1.0
+    assert "3 attempts" in error["error"]
+
+
+async def test_retry_after_beyond_the_cap_is_handed_to_the_caller(sb: Sandbox) -> None:
+    client = client_for(sb, retry_max_wait_s=0.5)
+    sb.faults.push_statuses([429], retry_after=30, methods={"GET"})
+    before = sb.request_count
+    with pytest.raises(PlivoToolError) as caught:
+        await client.get("")
+    assert sb.request_count - before == 1 and client.waits == []
+    assert caught.value.to_body()["retry_after_seconds"] == 30.0
+
+
+async def test_server_error_500_is_not_retried(sb: Sandbox) -> None:
+    client = client_for(sb)
+    sb.faults.push_statuses([500], methods={"GET"})
+    before = sb.request_count
+    with pytest.raises(PlivoToolError) as caught:
+        await client.get("")
+    assert sb.request_count - before == 1
+    assert caught.value.code == "upstream_error" and caught.value.status == 500
+
+
+@pytest.mark.parametrize("fault", ["429", "503", "drop", "malformed"])
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+async def test_writes_are_sent_exactly_once(sb: Sandbox, method: str, fault: str) -> None:
+    client = client_for(sb)
+    app_id = sb.store.create_application(sb.auth_id, "target", "https://example.com/a")
+    if fault == "drop":
+        sb.faults.drop_connections(1, methods={method})
+    elif fault == "malformed":
+        sb.faults.malformed_bodies(1, methods={method})
+    else:
+        sb.faults.push_statuses([int(fault)], retry_after=1, methods={method})
+    before = sb.request_count
+    with pytest.raises(PlivoToolError) as caught:
+        if method == "POST":
+            await client.post(f"Application/{app_id}/", {"answer_url": "https://example.com/new"})
+        else:
+            await client.delete(f"Application/{app_id}/")
+    assert sb.request_count - before == 1 and client.waits == []
+    body = caught.value.to_body()
+    assert body["code"] in ("rate_limited", "upstream_error") and "retried" not in body
+    if fault in ("drop", "malformed"):
+        assert "check" in body["hint"]  # the write may have happened
+
+
+async def test_read_timeout_is_clear_and_not_retried(sb: Sandbox) -> None:
+    client = client_for(sb, timeout_s=0.05)
+    sb.faults.latency_ms = 500
+    before = sb.request_count
+    with pytest.raises(PlivoToolError) as caught:
+        await client.get("")
+    assert caught.value.code == "timeout"
+    assert sb.request_count - before == 1
+
+
+async def test_connection_refused_is_retried_then_clear() -> None:
+    client = RecordingClient("http://127.0.0.1:9", "MA" + "A" * 18, "token-xyz")
+    with pytest.raises(PlivoToolError) as caught:
+        await client.get("")
+    assert caught.value.code == "upstream_error" and caught.value.extra["retried"] == 2
+    assert len(client.waits) == 2
+
+
+def mocked(handler: Any, **kwargs: Any) -> RecordingClient:
+    client = RecordingClient("http://plivo.invalid", "MA" + "B" * 18, "token-abc", **kwargs)
+    client._http = httpx.AsyncClient(transport=httpx.MockTransport(handler),
+                                     base_url="http://plivo.invalid/v1/Account/x/")
+    client._loop = asyncio.get_running_loop()
+    return client
+
+
+@pytest.mark.parametrize(("status", "body", "code"), [
+    (200, b"", "upstream_error"),
+    (200, b"[1, 2]", "upstream_error"),
+    (200, b"\xff\xfe not utf-8", "upstream_error"),
+    (418, b"I'm a teapot", "upstream_error"),
+    (500, b"<html><body>Internal Server Error</body></html>", "upstream_error"),
+    (302, b"", "upstream_error"),
+    (401, b'{"error": "authentication failed"}', "auth_failed"),
+])
+async def test_unreadable_or_unexpected_answers_become_clear_errors(status: int, body: bytes, code: str) -> None:
+    client = mocked(lambda request: httpx.Response(status, content=body))
+    with pytest.raises(PlivoToolError) as caught:
+        await client.get("Application/")
+    error = caught.value.to_body()
+    assert error["code"] == code and error["hint"]
+    assert "Traceback" not in error["error"]
+
+
+async def test_429_without_retry_after_falls_back_to_the_window() -> None:
+    client = mocked(lambda request: httpx.Response(429, json={"error": "too many"}), rate_window_s=5.0)
+    with pytest.raises(PlivoToolError) as caught:
+        await client.post("Application/", {"app_name": "x"})
+    assert caught.value.extra["retry_after_seconds"] == 5.0
+
+
+@pytest.mark.parametrize("bad", ["../Subaccount", "a/b", "a?b=c", "a#b", "..", ".", "a b", "%2e%2e", "", "a\nb"])
+def test_path_segment_rejects_anything_that_changes_the_url(bad: str) -> None:
+    with pytest.raises(PlivoToolError) as caught:
+        path_segment(bad, "app_id")
+    assert caught.value.parameter == "app_id"
+
+
+@pytest.mark.parametrize("path", ["Application/../Subaccount/", "Application//", "/Application/",
+                                  "Application/1?x=1/", "Number/1#/"])
+def test_client_checks_every_path_it_is_given(path: str) -> None:
+    with pytest.raises(PlivoToolError):
+        checked_path(path)
+
+
+async def test_unsafe_path_never_reaches_the_network(sb: Sandbox) -> None:
+    client = client_for(sb)
+    before = sb.request_count
+    with pytest.raises(PlivoToolError):
+        await client.get("Application/../Subaccount/")
+    assert sb.request_count == before
+    assert checked_path("Application/12345/") == "Application/12345/" and checked_path("") == ""
+
+
+def test_limiter_holds_a_slot_for_one_window_after_the_request_finished() -> None:
+    now = [0.0]
+    limiter = RateLimiter(2, 1.0, clock=lambda: now[0])
+    assert limiter._try_take() == 0 and limiter._try_take() == 0
+    assert limiter._try_take() > 0  # both in flight
+    limiter._give_back()
+    now[0] = 0.5
+    limiter._give_back()
+    assert limiter._try_take() == pytest.approx(0.5)  # first finished at 0.0, free at 1.0
+    now[0] = 1.0
+    assert limiter._try_take() == 0
+    assert limiter._try_take() == pytest.approx(0.5)
+
+
+async def test_burst_queues_under_the_account_rate_instead_of_failing() -> None:
+    # A tight sandbox limit (10 per 0.4 s) and writes, which are never retried: any 429 would surface.
+    with Sandbox(db=":memory:", rate_limit=10, rate_window_s=0.4) as sb:
+        app_id = sb.store.create_application(sb.auth_id, "paced", "https://example.com/a")
+        paced = client_for(sb, rate_limit=10, rate_window_s=0.4)
+        results = await asyncio.gather(*[
+            paced.post(f"Application/{app_id}/", {"answer_url": f"https://example.com/{i}"}) for i in range(30)],
+            return_exceptions=True)
+        assert [r for r in results if isinstance(r, Exception)] == []
+        assert paced.limiter.in_use <= 10
+
+
+async def test_without_pacing_the_same_burst_is_rejected() -> None:
+    # The control for the test above: proves the sandbox limit is tight enough to bite.
+    with Sandbox(db=":memory:", rate_limit=10, rate_window_s=5.0) as sb:
+        app_id = sb.store.create_application(sb.auth_id, "unpaced", "https://example.com/a")
+        unpaced = client_for(sb, rate_limit=10_000, rate_window_s=0.01)
+        results = await asyncio.gather(*[
+            unpaced.post(f"Application/{app_id}/", {"answer_url": f"https://example.com/{i}"}) for i in range(30)],
+            return_exceptions=True)
+        assert any(isinstance(r, PlivoToolError) and r.code == "rate_limited" for r in results)
+
+
+async def test_clients_for_the_same_account_share_one_limiter(sb: Sandbox) -> None:
+    assert client_for(sb).limiter is client_for(sb).limiter
+    other = PlivoClient(sb.base_url, "SA" + "C" * 18, "token-other")
+    assert other.limiter is not client_for(sb).limiter
