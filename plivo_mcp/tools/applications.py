@@ -8,8 +8,10 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from plivo_mcp.errors import invalid_argument
+from plivo_mcp.paging import fetch_pages
 from plivo_mcp.shaping import changed, clean, page_of
 from plivo_mcp.tools.common import (
+    AllPages,
     AppId,
     AppName,
     CallbackMethod,
@@ -18,6 +20,7 @@ from plivo_mcp.tools.common import (
     HttpMethod,
     HttpUrl,
     Limit,
+    MaxItems,
     Offset,
     SubaccountId,
     api,
@@ -44,10 +47,12 @@ async def list_applications(
     limit: Limit = 20,
     offset: Offset = 0,
     fields: Fields = None,
+    all_pages: AllPages = False,
+    max_items: MaxItems = 200,
 ) -> dict[str, Any]:
     """List applications, newest first, optionally by subaccount or name prefix."""
-    data = await api(ctx).get("Application/", {"subaccount": subaccount, "app_name": app_name,
-                                               "limit": limit, "offset": offset})
+    data = await fetch_pages(api(ctx), "Application/", {"subaccount": subaccount, "app_name": app_name},
+                             limit=limit, offset=offset, all_pages=all_pages, max_items=max_items, ctx=ctx)
     return page_of(data, SUMMARY_FIELDS, fields)
 
 

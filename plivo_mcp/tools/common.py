@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # --- parameter types -------------------------------------------------------------------------------------
 Limit = Annotated[int, Field(ge=1, le=20, description="Page size, 1-20.")]
 Offset = Annotated[int, Field(ge=0, description="Items to skip.")]
+AllPages = Annotated[bool, Field(description="Fetch every page from offset on, up to max_items.")]
+MaxItems = Annotated[int, Field(ge=1, le=1000, description="Cap for all_pages, 1-1000.")]
 Fields = Annotated[str | None, Field(description="Extra fields, comma-separated, or 'all'.")]
 SubaccountId = Annotated[str, Field(pattern=r"^SA[A-Z0-9]{18}$", description="Subaccount auth id (SA+18).")]
 AppId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Application id (digits).")]
@@ -92,6 +94,23 @@ def plivo_tool(*, title: str, read_only: bool = False, destructive: bool = False
 def api(ctx: Context) -> PlivoClient:
     """The Plivo client for this request (per-request credentials when the operator allows them)."""
     return ctx.mcp_server.client_for(ctx)
+
+
+async def report_progress(ctx: Context | None, done: int, total: int | None, message: str = "") -> None:
+    """Tell the client how far a multi-page operation got, if it asked for progress.
+
+    The SDK sends `notifications/progress` only when the request carried a progress token (or, in process,
+    a progress callback) and does nothing otherwise. Progress is a courtesy: a client that went away or a
+    context outside a request must never fail the operation, so every failure here is swallowed.
+    """
+    if ctx is None:
+        return
+    try:
+        await ctx.report_progress(done, total, message or None)
+    except Exception:
+        from plivo_mcp.logs import get_logger
+
+        get_logger().debug("progress_not_sent", done=done, total=total)
 
 
 def _dumps(data: Any) -> str:

@@ -8,15 +8,18 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from plivo_mcp.errors import invalid_argument
+from plivo_mcp.paging import fetch_pages
 from plivo_mcp.secrets import KNOWN_SECRETS
 from plivo_mcp.shaping import changed, clean, page_of
 from plivo_mcp.tools.common import (
+    AllPages,
     AppId,
     CallbackMethod,
     CallbackUrl,
     EndpointId,
     Fields,
     Limit,
+    MaxItems,
     Offset,
     api,
     plivo_tool,
@@ -28,10 +31,11 @@ Alias = Annotated[str, Field(min_length=1, max_length=100, description="Display 
 
 
 @plivo_tool(title="List endpoints", read_only=True, idempotent=True)
-async def list_endpoints(ctx: Context, limit: Limit = 20, offset: Offset = 0,
-                         fields: Fields = None) -> dict[str, Any]:
+async def list_endpoints(ctx: Context, limit: Limit = 20, offset: Offset = 0, fields: Fields = None,
+                         all_pages: AllPages = False, max_items: MaxItems = 200) -> dict[str, Any]:
     """List SIP endpoints, newest first."""
-    data = await api(ctx).get("Endpoint/", {"limit": limit, "offset": offset})
+    data = await fetch_pages(api(ctx), "Endpoint/", {}, limit=limit, offset=offset, all_pages=all_pages,
+                             max_items=max_items, ctx=ctx)
     return page_of(data, SUMMARY_FIELDS, fields)
 
 

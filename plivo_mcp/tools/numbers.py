@@ -8,13 +8,16 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from plivo_mcp.errors import invalid_argument
+from plivo_mcp.paging import fetch_pages
 from plivo_mcp.shaping import changed, clean, page_of
 from plivo_mcp.tools.common import (
+    AllPages,
     AppId,
     CallbackMethod,
     CallbackUrl,
     Fields,
     Limit,
+    MaxItems,
     Number,
     Offset,
     SubaccountId,
@@ -48,12 +51,15 @@ async def list_numbers(
     limit: Limit = 20,
     offset: Offset = 0,
     fields: Fields = None,
+    all_pages: AllPages = False,
+    max_items: MaxItems = 200,
 ) -> dict[str, Any]:
     """List numbers on the account, newest first, with filters."""
-    data = await api(ctx).get("Number/", {
+    data = await fetch_pages(api(ctx), "Number/", {
         "type": type, "number_startswith": number_startswith, "subaccount": subaccount, "alias": alias,
         "services": services, "renewal_date": renewal_date, "renewal_date__lt": renewal_date_before,
-        "renewal_date__gt": renewal_date_after, "limit": limit, "offset": offset})
+        "renewal_date__gt": renewal_date_after,
+    }, limit=limit, offset=offset, all_pages=all_pages, max_items=max_items, ctx=ctx)
     return page_of(data, SUMMARY_FIELDS, fields)
 
 

@@ -7,14 +7,17 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from plivo_mcp.paging import fetch_pages
 from plivo_mcp.shaping import changed, page_of
 from plivo_mcp.tools.common import (
+    AllPages,
     AppId,
     CallbackMethod,
     CallbackUrl,
     CountryIso,
     Fields,
     Limit,
+    MaxItems,
     Number,
     Offset,
     api,
@@ -39,11 +42,14 @@ async def search_phone_numbers(
     limit: Limit = 20,
     offset: Offset = 0,
     fields: Fields = None,
+    all_pages: AllPages = False,
+    max_items: MaxItems = 200,
 ) -> dict[str, Any]:
     """Search numbers available to buy in a country, with monthly and setup cost."""
-    data = await api(ctx).get("PhoneNumber/", {
+    data = await fetch_pages(api(ctx), "PhoneNumber/", {
         "country_iso": country_iso, "type": type, "pattern": pattern, "region": region,
-        "services": services, "city": city, "limit": limit, "offset": offset})
+        "services": services, "city": city,
+    }, limit=limit, offset=offset, all_pages=all_pages, max_items=max_items, ctx=ctx)
     return page_of(data, SUMMARY_FIELDS, fields)
 
 

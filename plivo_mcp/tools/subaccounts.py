@@ -8,12 +8,15 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from plivo_mcp.errors import invalid_argument
+from plivo_mcp.paging import fetch_pages
 from plivo_mcp.shaping import changed, clean, page_of
 from plivo_mcp.tools.common import (
+    AllPages,
     CallbackMethod,
     CallbackUrl,
     Fields,
     Limit,
+    MaxItems,
     Offset,
     SubaccountId,
     api,
@@ -25,10 +28,11 @@ Name = Annotated[str, Field(min_length=1, max_length=200, description="Subaccoun
 
 
 @plivo_tool(title="List subaccounts", read_only=True, idempotent=True, main_account_only=True)
-async def list_subaccounts(ctx: Context, limit: Limit = 20, offset: Offset = 0,
-                           fields: Fields = None) -> dict[str, Any]:
+async def list_subaccounts(ctx: Context, limit: Limit = 20, offset: Offset = 0, fields: Fields = None,
+                           all_pages: AllPages = False, max_items: MaxItems = 200) -> dict[str, Any]:
     """List subaccounts, newest first."""
-    data = await api(ctx).get("Subaccount/", {"limit": limit, "offset": offset})
+    data = await fetch_pages(api(ctx), "Subaccount/", {}, limit=limit, offset=offset, all_pages=all_pages,
+                             max_items=max_items, ctx=ctx)
     return page_of(data, SUMMARY_FIELDS, fields)
 
 

@@ -1,0 +1,98 @@
+"""One list call that can walk every page: the first page says how many items there are, the rest are fetched
+concurrently (paced by PlivoClient's rate limiter) and merged back in the API's order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import Context
+
+    from plivo_mcp.client import PlivoClient
+
+PAGE_SIZE = 20  # the API's largest page
+# Bounds how many requests one call keeps open, so one bulk listing cannot take the whole connection pool
+# or the rate budget from other calls in flight.
+MAX_IN_FLIGHT = 8
+
+
+async def report_progress(ctx: Context | None, done: int, total: int | None, message: str) -> None:
+    # Imported here: plivo_mcp.tools imports this module while it registers the list tools.
+    from plivo_mcp.tools.common import report_progress as report
+
+    await report(ctx, done, total, message)
+
+
+async def fetch_pages(client: PlivoClient, path: str, params: dict[str, Any], *, limit: int, offset: int,
+                      all_pages: bool = False, max_items: int = 200, ctx: Context | None = None
+                      ) -> dict[str, Any]:
+    """GET a Plivo list; with `all_pages`, every item from `offset` on, up to `max_items`.
+
+    Returns a Plivo-shaped list (`meta` + `objects`) for `page_of`. When `max_items` cuts the listing short,
+    `meta.next` is set and `meta.limit` equals the items returned, so `page_of` points `next_offset` just
+    past the last item fetched; otherwise `next_offset` is null.
+    """
+    if not all_pages:
+        return await client.get(path, {**params, "limit": limit, "offset": offset})
+    first = await client.get(path, {**params, "limit": min(PAGE_SIZE, max_items), "offset": offset})
+    objects: list[dict[str, Any]] = list(first.get("objects") or [])
+    meta = first.get("meta") or {}
+    total = meta.get("total_count")
+    if total is None:
+        return await _sequential(client, path, params, first, offset, max_items, ctx)
+    end = min(int(total), offset + max_items)
+    await report_progress(ctx, len(objects), end - offset, f"fetched {len(objects)} of {end - offset}")
+    starts = list(range(offset + len(objects), end, PAGE_SIZE)) if objects else []
+    pages = await _fetch_concurrently(client, path, params, starts, end, ctx, done=len(objects),
+                                      target=end - offset)
+    for page in pages:
+        objects.extend(page.get("objects") or [])
+    objects = objects[:max_items]
+    fetched_to = offset + len(objects)
+    more = fetched_to < int(total)
+    return {"meta": {"offset": offset, "limit": len(objects), "total_count": total, "next": True if more else None},
+            "objects": objects}
+
+
+async def _fetch_concurrently(client: PlivoClient, path: str, params: dict[str, Any], starts: list[int],
+                              end: int, ctx: Context | None, *, done: int, target: int
+                              ) -> list[dict[str, Any]]:
+    gate = asyncio.Semaphore(MAX_IN_FLIGHT)
+    progress = {"done": done}
+
+    async def one(start: int) -> dict[str, Any]:
+        async with gate:
+            page = await client.get(path, {**params, "limit": min(PAGE_SIZE, end - start), "offset": start})
+        progress["done"] += len(page.get("objects") or [])
+        await report_progress(ctx, progress["done"], target, f"fetched {progress['done']} of {target}")
+        return page
+
+    tasks = [asyncio.ensure_future(one(start)) for start in starts]
+    try:
+        # gather keeps the pages in offset order whatever order they arrive in.
+        return list(await asyncio.gather(*tasks))
+    finally:
+        # One failed page fails the call; the others stop instead of spending rate budget for nothing.
+        for task in tasks:
+            task.cancel()
+
+
+async def _sequential(client: PlivoClient, path: str, params: dict[str, Any], first: dict[str, Any],
+                      offset: int, max_items: int, ctx: Context | None) -> dict[str, Any]:
+    """Without a total_count the page count is unknown: follow `meta.next` one page at a time."""
+    objects = list(first.get("objects") or [])
+    meta = first.get("meta") or {}
+    while meta.get("next") and len(objects) < max_items:
+        page = await client.get(path, {**params, "limit": min(PAGE_SIZE, max_items - len(objects)),
+                                       "offset": offset + len(objects)})
+        got = page.get("objects") or []
+        if not got:
+            break
+        objects.extend(got)
+        meta = page.get("meta") or {}
+        await report_progress(ctx, len(objects), None, f"fetched {len(objects)}")
+    more = bool(meta.get("next"))
+    return {"meta": {"offset": offset, "limit": len(objects), "total_count": None, "next": True if more else None},
+            "objects": objects}
