@@ -22,6 +22,16 @@ def _serve_options(p: argparse.ArgumentParser) -> None:
                    help="start the embedded Plivo sandbox on a free loopback port and serve against it")
     p.add_argument("--sandbox-latency-ms", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--read-only", action="store_true", help="offer only read-only tools")
+    p.add_argument("--transport", choices=("stdio", "http"), default="stdio",
+                   help="stdio (default) or http: streamable HTTP at /mcp, stateless; "
+                        "PLIVO_MCP_HTTP_TOKEN is the bearer token")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="http: interface to bind (default 127.0.0.1; others need PLIVO_MCP_HTTP_TOKEN)")
+    p.add_argument("--port", type=int, default=8000, help="http: port (default 8000)")
+    p.add_argument("--allow-host", action="append", metavar="HOST",
+                   help="http: also accept this Host header, e.g. mcp.example.com (repeatable)")
+    p.add_argument("--allow-origin", action="append", metavar="ORIGIN",
+                   help="http: also accept this browser Origin, e.g. https://app.example.com (repeatable)")
 
 
 def _add_sandbox(sub: argparse._SubParsersAction) -> None:

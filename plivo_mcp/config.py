@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     confirm_secret: str | None = Field(None, alias="PLIVO_MCP_CONFIRM_SECRET", repr=False)
     confirm_ttl_s: int = Field(300, alias="PLIVO_MCP_CONFIRM_TTL", gt=0, le=86400)
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", alias="PLIVO_MCP_LOG_LEVEL")
+    http_token: str | None = Field(None, alias="PLIVO_MCP_HTTP_TOKEN", repr=False)
+    allow_request_credentials: bool = Field(False, alias="PLIVO_MCP_ALLOW_REQUEST_CREDENTIALS")
+    # Comma-separated; added to the loopback defaults of the HTTP transport's Host/Origin checks.
+    allowed_hosts_csv: str = Field("", alias="PLIVO_MCP_ALLOWED_HOSTS")
+    allowed_origins_csv: str = Field("", alias="PLIVO_MCP_ALLOWED_ORIGINS")
 
     @field_validator("plivo_api_url", "proxy")
     @classmethod
@@ -44,9 +49,26 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
 
+    @field_validator("http_token")
+    @classmethod
+    def _strong_token(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if len(value) < 16 or any(c.isspace() for c in value):
+            raise ValueError("must be at least 16 characters with no spaces")
+        return value
+
     @property
     def is_subaccount(self) -> bool:
         return self.plivo_auth_id.startswith("SA")
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        return [h.strip() for h in self.allowed_hosts_csv.split(",") if h.strip()]
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return [o.strip() for o in self.allowed_origins_csv.split(",") if o.strip()]
 
 
 _ENV_NAMES = {name: field.alias for name, field in Settings.model_fields.items()}
@@ -64,6 +86,9 @@ def load_settings(**overrides: object) -> Settings:
         loc = str(err["loc"][0]) if err["loc"] else "environment"
         raise ConfigError(f"{_ENV_NAMES.get(loc, loc)}: {err['msg']}") from None
     sandbox_hint = "or run `plivo-mcp serve --sandbox` to try it against the embedded sandbox"
+    if settings.allow_request_credentials and not (settings.plivo_auth_id or settings.plivo_auth_token):
+        # A multi-tenant HTTP server may hold no account of its own: every request brings its credentials.
+        return settings
     if not settings.plivo_auth_id:
         raise ConfigError(f"PLIVO_AUTH_ID is not set: export your Plivo Auth ID, {sandbox_hint}")
     if not AUTH_ID_PATTERN.match(settings.plivo_auth_id):

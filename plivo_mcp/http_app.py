@@ -1,0 +1,231 @@
+"""Streamable HTTP: the SDK's stateless JSON-response app behind a bearer-token check, plus `GET /healthz`.
+
+Stateless (no `Mcp-Session-Id`) means any replica can answer any request, so replicas scale behind an
+ordinary load balancer. Host/Origin checks (DNS rebinding) are always on: the SDK turns them off by itself
+for a wildcard bind such as 0.0.0.0, so the settings here are always explicit.
+
+Only imported when `serve --transport http` runs, or per-request credentials are enabled; starlette and uvicorn
+are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from plivo_mcp import __version__
+from plivo_mcp.config import AUTH_ID_PATTERN
+from plivo_mcp.errors import PlivoToolError
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import Context
+
+    from plivo_mcp.client import PlivoClient
+    from plivo_mcp.config import Settings
+    from plivo_mcp.server import PlivoMCP
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MCP_PATH = "/mcp"
+HEALTH_PATH = "/healthz"
+AUTH_ID_HEADER = "x-plivo-auth-id"
+AUTH_TOKEN_HEADER = "x-plivo-auth-token"
+MAX_TENANT_CLIENTS = 128
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def allowed_hosts_for(bind_host: str, extra: Iterable[str] = ()) -> list[str]:
+    """Host header values accepted: loopback names, a concrete bind address, and the operator's names.
+
+    A name given without a port is accepted with any port too (a proxy may or may not forward one).
+    """
+    names = [*_LOOPBACK_NAMES]
+    if bind_host not in ("0.0.0.0", "::", "") and not is_loopback(bind_host):
+        names.append(f"[{bind_host}]" if ":" in bind_host else bind_host)
+    out: list[str] = []
+    for name in [*names, *extra]:
+        out.append(name)
+        if not name.endswith(":*") and not _has_port(name):
+            out.append(f"{name}:*")
+    return list(dict.fromkeys(out))
+
+
+def _has_port(host: str) -> bool:
+    tail = host.rsplit("]", 1)[-1] if host.startswith("[") else host
+    return ":" in tail
+
+
+def allowed_origins_for(extra: Iterable[str] = ()) -> list[str]:
+    """Browser origins accepted: local pages (any port) and the operator's exact origins. No Origin passes."""
+    local = [f"http://{name}" for name in _LOOPBACK_NAMES]
+    return list(dict.fromkeys([*local, *(f"{o}:*" for o in local), *(o.rstrip("/") for o in extra)]))
+
+
+async def _respond(send: Send, status: int, body: dict[str, Any], headers: Iterable[tuple[bytes, bytes]] = ()
+                   ) -> None:
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                            *headers]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class Gate:
+    """Pure ASGI layer in front of the SDK app: health check, bearer token, per-request credential headers.
+
+    Pure ASGI (not BaseHTTPMiddleware) so lifespan events reach the SDK app, which starts its session manager
+    there, and responses are not buffered.
+    """
+
+    def __init__(self, app: ASGIApp, *, token: str | None, allow_request_credentials: bool) -> None:
+        self.app = app
+        self._token = token.encode() if token else None
+        self._allow_request_credentials = allow_request_credentials
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
+            await _respond(send, 200, {"status": "ok", "version": __version__})
+            return
+        headers = dict(scope.get("headers") or [])
+        if self._token is not None and not self._authorized(headers.get(b"authorization", b"")):
+            await _respond(send, 401, {"error": "unauthorized",
+                                       "hint": "send Authorization: Bearer <PLIVO_MCP_HTTP_TOKEN>"},
+                           [(b"www-authenticate", b'Bearer realm="plivo-mcp"')])
+            return
+        problem = self._credential_problem(headers)
+        if problem is not None:
+            await _respond(send, 400, {"error": "bad_credentials_headers", "hint": problem})
+            return
+        await self.app(scope, receive, send)
+
+    def _authorized(self, header: bytes) -> bool:
+        scheme, _, value = header.partition(b" ")
+        # compare_digest on equal-length digests: no early exit on the first differing byte, no length leak.
+        return (scheme.lower() == b"bearer" and self._token is not None
+                and hmac.compare_digest(hashlib.sha256(value.strip()).digest(), hashlib.sha256(self._token).digest()))
+
+    def _credential_problem(self, headers: dict[bytes, bytes]) -> str | None:
+        auth_id = headers.get(AUTH_ID_HEADER.encode())
+        token = headers.get(AUTH_TOKEN_HEADER.encode())
+        if auth_id is None and token is None:
+            return None
+        if not self._allow_request_credentials:
+            return ("this server does not accept per-request Plivo credentials "
+                    "(the operator can enable PLIVO_MCP_ALLOW_REQUEST_CREDENTIALS)")
+        if auth_id is None or token is None:
+            return "send both X-Plivo-Auth-Id and X-Plivo-Auth-Token, or neither"
+        if not AUTH_ID_PATTERN.match(auth_id.decode("latin-1")):
+            return "X-Plivo-Auth-Id must be MA or SA followed by 18 upper-case letters or digits"
+        if len(token) < 8 or any(c in token for c in b" \t"):
+            return "X-Plivo-Auth-Token is malformed"
+        return None
+
+
+def build_http_app(server: PlivoMCP, *, host: str = "127.0.0.1", allowed_hosts: Iterable[str] = (),
+                   allowed_origins: Iterable[str] = ()) -> ASGIApp:
+    """The ASGI app `serve --transport http` runs: MCP at /mcp, GET /healthz, everything behind the gate."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    config = server.config
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=allowed_hosts_for(host, [*config.allowed_hosts, *allowed_hosts]),
+        allowed_origins=allowed_origins_for([*config.allowed_origins, *allowed_origins]),
+    )
+    inner = server.streamable_http_app(streamable_http_path=MCP_PATH, stateless_http=True, json_response=True,
+                                       transport_security=security, host=host)
+    return Gate(inner, token=config.http_token, allow_request_credentials=config.allow_request_credentials)
+
+
+def serve_http(server: PlivoMCP, config: Settings, *, host: str, port: int, allowed_hosts: Iterable[str] = (),
+               allowed_origins: Iterable[str] = ()) -> int:
+    """Run uvicorn until interrupted. Refuses a non-loopback bind without a token (exit status 2)."""
+    from plivo_mcp.logs import get_logger
+
+    log = get_logger()
+    if not config.http_token and not is_loopback(host):
+        print(f"plivo-mcp: refusing to serve HTTP on {host} without PLIVO_MCP_HTTP_TOKEN: anyone who can reach "
+              "it could use your Plivo account. Set a token or bind 127.0.0.1.", file=sys.stderr)
+        return 2
+    if not config.http_token:
+        log.warning("http_without_token", host=host, hint="any local process can call the tools")
+    import uvicorn
+
+    app = build_http_app(server, host=host, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins)
+    log.info("serving", transport="http", url=f"http://{host}:{port}{MCP_PATH}", tools=len(server.specs),
+             auth="bearer" if config.http_token else "none",
+             request_credentials=config.allow_request_credentials)
+    # log_config=None: uvicorn logs through the root logger, which configure_logging sent to stderr as JSON.
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
+                server_header=False)
+    return 0
+
+
+# --- per-request credentials ------------------------------------------------------------------------------
+def request_credentials(ctx: Context) -> tuple[str, str] | None:
+    """The (auth id, token) a request carried in X-Plivo-Auth-Id / X-Plivo-Auth-Token, if it came over HTTP."""
+    try:
+        request = ctx.request_context.request
+    except ValueError:  # outside a request (a direct call in a test)
+        return None
+    headers = getattr(request, "headers", None)
+    if headers is None:  # stdio, in-memory
+        return None
+    auth_id, token = headers.get(AUTH_ID_HEADER), headers.get(AUTH_TOKEN_HEADER)
+    if not auth_id or not token:
+        return None
+    return auth_id, token
+
+
+class TenantClients:
+    """One PlivoClient (one connection pool) per credential pair, least recently used dropped past a bound."""
+
+    def __init__(self, config: Settings, max_clients: int = MAX_TENANT_CLIENTS) -> None:
+        self._config = config
+        self._max = max_clients
+        self._clients: OrderedDict[tuple[str, bytes], PlivoClient] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, auth_id: str, token: str) -> PlivoClient:
+        if not AUTH_ID_PATTERN.match(auth_id):
+            raise PlivoToolError("invalid_credentials", "X-Plivo-Auth-Id is malformed", status=400)
+        # Keyed by a digest so the cache's keys never hold a token in clear.
+        key = (auth_id, hashlib.sha256(token.encode()).digest())
+        with self._lock:
+            client = self._clients.get(key)
+            if client is not None:
+                self._clients.move_to_end(key)
+                return client
+            from plivo_mcp.client import PlivoClient
+
+            client = PlivoClient(self._config.plivo_api_url, auth_id, token, timeout_s=self._config.timeout_s,
+                                 proxy=self._config.proxy)
+            self._clients[key] = client
+            while len(self._clients) > self._max:
+                self._clients.popitem(last=False)
+            return client
+
+    def __len__(self) -> int:
+        return len(self._clients)
