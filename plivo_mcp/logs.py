@@ -27,7 +27,8 @@ def configure_logging(level: str = "info") -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     structlog.configure(
-        processors=[*shared, _mask_processor, structlog.processors.format_exc_info,
+        # Tracebacks are rendered before masking, so a secret inside an exception message is masked too.
+        processors=[*shared, structlog.processors.format_exc_info, _mask_processor,
                     structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
@@ -36,8 +37,8 @@ def configure_logging(level: str = "info") -> None:
     # The SDK's own logging.basicConfig is a no-op once the root logger has a handler, so this wins.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _mask_processor,
-                    structlog.processors.JSONRenderer()],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info, _mask_processor, structlog.processors.JSONRenderer()],
         foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
     ))
     root = logging.getLogger()

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from plivo_mcp.errors import invalid_argument
+from plivo_mcp.errors import PlivoToolError, invalid_argument
 
 NOISE_KEYS = frozenset({"api_id", "resource_uri"})
 # Resource URIs inside objects become the bare id they point at: same link, a fraction of the tokens.
@@ -59,6 +59,8 @@ def page_of(data: dict[str, Any], default_fields: Iterable[str], fields: str | N
     """A Plivo list (`meta` + `objects`) as `{"items", "page"}` with `next_offset` null on the last page."""
     meta = data.get("meta") or {}
     objects = data.get("objects") or []
+    if not isinstance(meta, dict) or not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
+        raise unexpected_shape("list")
     default_fields = list(default_fields)
     known = set(known_fields)
     for obj in objects:
@@ -72,6 +74,11 @@ def page_of(data: dict[str, Any], default_fields: Iterable[str], fields: str | N
         next_offset = offset + len(items)
     return {"items": items, "page": {"offset": offset, "limit": limit, "returned": len(items),
                                      "total_count": total, "next_offset": next_offset}}
+
+
+def unexpected_shape(what: str) -> PlivoToolError:
+    return PlivoToolError("upstream_error", f"Plivo's {what} answer does not have the expected shape",
+                          hint="Retry later; if it persists, the API may have changed.")
 
 
 def changed(data: dict[str, Any], **ids: Any) -> dict[str, Any]:
