@@ -30,10 +30,12 @@ _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 
 
 def _json(server: Any, data: Any) -> str:
+    """Masked like a tool answer, and marked the same way: the account's text is data, not instructions."""
     from plivo_mcp.secrets import mask_secrets
+    from plivo_mcp.tools.common import mark_account_data
 
-    return json.dumps(mask_secrets(data, reveal=bool(server.config.reveal_secrets)), separators=(",", ":"),
-                      ensure_ascii=False)
+    return json.dumps(mark_account_data(mask_secrets(data, reveal=bool(server.config.reveal_secrets))),
+                      separators=(",", ":"), ensure_ascii=False)
 
 
 def _resource_error(exc: PlivoToolError, uri: str) -> ResourceError:
