@@ -204,9 +204,9 @@ class PlivoClient:
                 "upstream_error", f"the connection to Plivo failed before it answered ({type(exc).__name__})",
                 hint="Check PLIVO_API_URL, the network or proxy, then retry." if is_read
                 else _CHECK_WRITE)) from None
-        return self._decode(response, is_read)
+        return self._decode(response, is_read, [*query, *payload])
 
-    def _decode(self, response: httpx.Response, is_read: bool) -> dict[str, Any] | None:
+    def _decode(self, response: httpx.Response, is_read: bool, sent: list[str]) -> dict[str, Any] | None:
         status = response.status_code
         if status == 204:
             return None
@@ -232,9 +232,19 @@ class PlivoClient:
             retry_after = _seconds(response.headers.get("Retry-After"))
             extra["retry_after_seconds"] = retry_after if retry_after is not None else self.rate_window_s
         error = from_status(status, error_text, api_id, **extra)
+        if status in (400, 422):
+            error.parameter = _named_in(error_text, sent)
         if status in RETRY_STATUSES:
             raise _Transient(error, retry_after)
         raise error
+
+
+def _named_in(error_text: str, sent: list[str]) -> str | None:
+    """The argument Plivo's 400 is about, when its text names one we sent (it usually does)."""
+    for key in sorted(sent, key=len, reverse=True):
+        if re.search(rf"(?<![A-Za-z0-9_]){re.escape(key)}(?![A-Za-z0-9_])", error_text):
+            return key
+    return None
 
 
 def _seconds(value: str | None) -> float | None:
