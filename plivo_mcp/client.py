@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from plivo_mcp import __version__
 from plivo_mcp.errors import PlivoToolError, from_status, invalid_argument
 from plivo_mcp.ratelimit import RateLimiter, limiter_for
+from plivo_mcp.secrets import KNOWN_SECRETS
 
 if TYPE_CHECKING:
     import httpx
@@ -80,6 +81,9 @@ class PlivoClient:
         self.base_url = base_url.rstrip("/")
         self.auth_id = auth_id
         self._auth = (auth_id, auth_token)
+        # Every credential the server uses passes through here (the operator's, a request's own): from now on
+        # it is masked wherever it shows up, whichever transport started the server.
+        KNOWN_SECRETS.add(auth_token)
         self._timeout_s = timeout_s
         self._proxy = proxy
         self.retry_attempts = max(1, retry_attempts)

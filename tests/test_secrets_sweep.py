@@ -1,0 +1,139 @@
+"""Secrets sweep: a scenario touching every tool, with known subaccount tokens and endpoint passwords.
+
+None of the secrets may appear in any tool answer (text or structured) or in any log line the server writes,
+including error answers for rejected arguments and the guarded tools' previews and confirmations.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from plivo_mcp.sandbox import Sandbox
+from plivo_mcp.tools import REGISTRY
+from tests.helpers import server_for
+
+pytestmark = pytest.mark.anyio
+
+MAIN_ID = "MASWEEPMAIN000000001"
+MAIN_TOKEN = "MainToken-Sweep-7f3a9c2e1b55"
+SEEDED_PASSWORD = "EpPass-Alice-91xQ"
+NEW_PASSWORD = "EpPass-Bob-44zW"
+CHANGED_PASSWORD = "EpPass-Bob-Changed-08kT"
+TOO_LONG_PASSWORD = "EpPass-Dave-" + "z" * 200
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def log_buffer(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """The server's real logging set-up (structlog + stdlib, JSON lines), pointed at a buffer, at debug level."""
+    import structlog
+
+    from plivo_mcp.logs import configure_logging
+
+    saved_structlog = structlog.get_config()
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    buffer = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", buffer)
+    configure_logging("debug")
+    try:
+        yield buffer
+    finally:
+        structlog.configure(**saved_structlog)
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+
+
+class Recorder:
+    """Calls tools and keeps every answer as the assistant would read it."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.answers: list[str] = []
+        self.called: set[str] = set()
+
+    async def __call__(self, name: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = await self.client.call_tool(name, args or {})
+        text = result.content[0].text
+        self.answers += [text, json.dumps(result.structured_content)]
+        self.called.add(name)
+        return json.loads(text)
+
+    async def confirmed(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        """A guarded tool end to end: the preview, then the call with its confirmation token."""
+        preview = await self(name, args)
+        token = preview.get("confirmation_token")
+        return await self(name, {**args, "confirmation_token": token}) if token else preview
+
+
+async def test_no_secret_in_any_answer_or_log_line(log_buffer: io.StringIO) -> None:
+    with Sandbox(db=":memory:", auth_id=MAIN_ID, auth_token=MAIN_TOKEN) as sb:
+        sub, sub_token = sb.store.create_subaccount(MAIN_ID, "tenant one")
+        app = sb.store.create_application(MAIN_ID, "sweep_app", "https://example.com/a")
+        sb.store.create_endpoint(MAIN_ID, "alice", SEEDED_PASSWORD, "Alice", app_id=app)
+        sb.store.create_endpoint(sub, "carol", "EpPass-Carol-55rP", "Carol")
+        number = sb.store.rent_number(MAIN_ID, app_id=app, alias="front desk")
+        async with Client(server_for(sb)) as client:
+            call = Recorder(client)
+            await call("get_account")
+            await call("update_account", {"name": "Sweep Inc"})
+            await call("list_subaccounts", {"fields": "all"})
+            await call("get_subaccount", {"subaccount_id": sub})
+            from plivo_mcp.logs import get_logger
+
+            # The net under it all: a secret the server has met that reaches a log line by accident is masked.
+            get_logger().warning("sweep_probe", note=f"upstream said {MAIN_TOKEN}", detail=[sub_token])
+            created_sub = await call("create_subaccount", {"name": "tenant two", "enabled": True})
+            made_by_plivo = {row["auth_token"] for row in sb.store.snapshot()["accounts"]}
+            await call("update_subaccount", {"subaccount_id": sub, "enabled": True})
+            await call("list_applications", {"fields": "all"})
+            await call("get_application", {"app_id": app})
+            new_app = await call("create_application", {"app_name": "sweep_two", "answer_url": "https://e.com/b"})
+            await call("update_application", {"app_id": new_app["app_id"], "message_url": "https://e.com/m"})
+            await call("get_pricing", {"country_iso": "US"})
+            await call("list_endpoints", {"fields": "all"})
+            endpoint = await call("create_endpoint", {"username": "bob", "password": NEW_PASSWORD, "alias": "Bob"})
+            await call("get_endpoint", {"endpoint_id": endpoint["endpoint_id"]})
+            await call("update_endpoint", {"endpoint_id": endpoint["endpoint_id"], "password": CHANGED_PASSWORD})
+            # Rejections that carry a secret among their arguments must not echo it.
+            await call("create_endpoint", {"username": "bad name", "password": NEW_PASSWORD, "alias": "x"})
+            await call("update_endpoint", {"endpoint_id": "../x", "password": CHANGED_PASSWORD})
+            await call("create_endpoint", {"username": "dave", "password": TOO_LONG_PASSWORD, "alias": "Dave"})
+            await call("list_numbers", {"fields": "all"})
+            await call("get_number", {"number": number})
+            await call("update_number", {"number": number, "alias": "reception"})
+            found = await call("search_phone_numbers", {"country_iso": "US", "limit": 1})
+            await call.confirmed("buy_phone_number", {"number": found["items"][0]["number"]})
+            await call.confirmed("unrent_number", {"number": number})
+            await call.confirmed("delete_endpoint", {"endpoint_id": endpoint["endpoint_id"]})
+            await call.confirmed("delete_application", {"app_id": new_app["app_id"]})
+            await call.confirmed("delete_subaccount", {"subaccount_id": created_sub["auth_id"]})
+            get_logger().warning("sweep_probe_2", note=f"password was {NEW_PASSWORD}")
+        state = sb.store.snapshot()
+
+    assert call.called == {spec.name for spec in REGISTRY}, "the scenario must touch every tool"
+    secrets = {MAIN_TOKEN, sub_token, SEEDED_PASSWORD, NEW_PASSWORD, CHANGED_PASSWORD, "EpPass-Carol-55rP",
+               TOO_LONG_PASSWORD}
+    secrets |= made_by_plivo | {row["auth_token"] for row in state["accounts"]}  # incl. "tenant two"'s token
+    secrets |= {row["password"] for row in state["endpoints"] if row.get("password")}
+    assert len(secrets) >= 7
+    log_lines = log_buffer.getvalue().splitlines()
+    assert sum("sweep_probe" in line for line in log_lines) == 2, "log capture is not working"
+    assert any("HTTP Request" in line for line in log_lines), "the server's own log lines were not captured"
+    for secret in secrets:
+        for answer in call.answers:
+            assert secret not in answer, f"secret ...{secret[-4:]} leaked in an answer: {answer[:200]}"
+        for line in log_lines:
+            assert secret not in line, f"secret ...{secret[-4:]} leaked in a log line: {line[:200]}"
