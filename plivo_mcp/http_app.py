@@ -220,8 +220,8 @@ class TenantClients:
                 return client
             from plivo_mcp.client import PlivoClient
 
-            client = PlivoClient(self._config.plivo_api_url, auth_id, token, timeout_s=self._config.timeout_s,
-                                 proxy=self._config.proxy)
+            # The operator's timeouts, retries and pacing; the pacing budget is per account, as Plivo's is.
+            client = PlivoClient.from_settings(self._config, auth_id, token)
             self._clients[key] = client
             while len(self._clients) > self._max:
                 self._clients.popitem(last=False)

@@ -71,3 +71,12 @@ async def test_installed_wheel_serves_stdio_against_its_sandbox(installed: Path,
         assert prompts == {"audit_account", "estimate_campaign_cost", "onboard_customer"}
         result = await client.call_tool("get_account", {})
         assert not result.is_error
+
+
+def test_readme_configuration_table_lists_every_environment_variable() -> None:
+    from plivo_mcp.config import Settings
+
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("|")[1].strip().strip("`") for line in table.splitlines() if line.startswith("| `")}
+    assert rows == {field.alias for field in Settings.model_fields.values()}
