@@ -1,0 +1,415 @@
+"""The sandbox's ASGI app: routing, BasicAuth, error bodies, rate limiting, fault injection, async callbacks, and
+the parameter-parsing helpers the resource modules share.
+
+The app is a raw ASGI callable (using Starlette's Request/Response) rather than a Starlette router so that it
+sees uvicorn's own `receive` and can drop a connection without answering, and so that 404/405 and trailing
+slash handling behave like the API instead of like a web framework (no redirects).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from plivo_mcp.sandbox.faults import FaultPlan
+from plivo_mcp.sandbox.store import Store, StoreError
+
+log = logging.getLogger("plivo_mcp.sandbox")
+
+ACCOUNT_ID_RE = re.compile(r"^(MA|SA)[A-Z0-9]{18}$")
+SUBACCOUNT_ID_RE = re.compile(r"^SA[A-Z0-9]{18}$")
+_REASONS = {400: "bad request", 401: "unauthorized", 403: "forbidden", 404: "not found",
+            405: "method not allowed", 409: "conflict", 429: "too many requests", 500: "internal server error",
+            502: "bad gateway", 503: "service unavailable", 504: "gateway timeout"}
+MALFORMED_BODY = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+                  b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</cen")
+
+
+class ApiError(Exception):
+    """Raised by handlers; becomes `{"api_id", "error"}` with the given status."""
+
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+
+
+@dataclass
+class Ctx:
+    """Everything a resource handler needs about one authenticated request."""
+
+    store: Store
+    method: str
+    caller: str  # the authenticated account id (MA… or SA…)
+    caller_row: dict[str, Any]
+    params: dict[str, Any]
+    api_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def is_sub(self) -> bool:
+        return self.caller_row["parent"] is not None
+
+    @property
+    def main_id(self) -> str:
+        return self.caller_row["parent"] or self.caller
+
+    @property
+    def owners(self) -> list[str]:
+        return self.store.visible_owners(self.caller)
+
+    def uri(self, *parts: str) -> str:
+        """Resource URI under the caller's account, always ending in `/`."""
+        return "/".join(["/v1/Account", self.caller, *parts]) + "/"
+
+    def account_uri(self, auth_id: str) -> str | None:
+        """`sub_account` value: the subaccount's URI under its main account, or None for the main account."""
+        if auth_id.startswith("SA"):
+            return f"/v1/Account/{self.main_id}/Subaccount/{auth_id}/"
+        return None
+
+    def owner_filter(self) -> list[str]:
+        """Owners matching the optional `subaccount` list filter (main-account callers only)."""
+        sa = opt_str(self.params, "subaccount")
+        if sa is None or sa == "":
+            return self.owners
+        check_subaccount_id(sa)
+        if self.is_sub:
+            if sa != self.caller:
+                raise ApiError(400, "invalid subaccount: not this account")
+            return [sa]
+        if self.store.get_subaccount(self.caller, sa) is None:
+            raise ApiError(400, "invalid subaccount: no such subaccount")
+        return [sa]
+
+
+Result = tuple[int, dict[str, Any] | None]
+Handler = Callable[..., Result]
+
+
+# ---- parameter helpers ----------------------------------------------------------------------------------------
+
+def opt_str(params: dict[str, Any], name: str) -> str | None:
+    v = params.get(name)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, str | int | float):
+        raise ApiError(400, f"{name} must be a string")
+    return str(v)
+
+
+def req_str(params: dict[str, Any], name: str) -> str:
+    v = opt_str(params, name)
+    if v is None or v.strip() == "":
+        raise ApiError(400, f"{name} parameter is missing")
+    return v
+
+
+def opt_bool(params: dict[str, Any], name: str) -> bool | None:
+    v = params.get(name)
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.strip().lower() in ("true", "false"):
+        return v.strip().lower() == "true"
+    raise ApiError(400, f"{name} must be true or false")
+
+
+def opt_int(params: dict[str, Any], name: str) -> int | None:
+    v = params.get(name)
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        raise ApiError(400, f"{name} must be an integer")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str) and re.fullmatch(r"\s*-?\d{1,9}\s*", v):
+        return int(v)
+    raise ApiError(400, f"{name} must be an integer")
+
+
+def opt_method(params: dict[str, Any], name: str) -> str | None:
+    v = opt_str(params, name)
+    if v is None:
+        return None
+    if v.upper() not in ("GET", "POST"):
+        raise ApiError(400, f"{name} must be GET or POST")
+    return v.upper()
+
+
+def is_http_url(v: str) -> bool:
+    try:
+        parts = urlsplit(v)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in v
+
+
+def opt_url(params: dict[str, Any], name: str, allow_empty: bool = True) -> str | None:
+    v = opt_str(params, name)
+    if v is None or (allow_empty and v == ""):
+        return v
+    if not is_http_url(v):
+        raise ApiError(400, f"{name} is not a valid URL")
+    return v
+
+
+def check_subaccount_id(v: str, name: str = "subaccount") -> str:
+    if not SUBACCOUNT_ID_RE.match(v):
+        raise ApiError(400, f"invalid {name}: expected SA followed by 18 upper-case letters or digits")
+    return v
+
+
+def page(ctx: Ctx, resource: str, rows: list[Any], render: Callable[[Any], dict[str, Any]],
+         filters: tuple[str, ...] = ()) -> Result:
+    """A list response: validates limit/offset, slices, and builds meta with relative next/previous URLs."""
+    limit = opt_int(ctx.params, "limit")
+    offset = opt_int(ctx.params, "offset")
+    limit = 20 if limit is None else limit
+    offset = 0 if offset is None else offset
+    if not 1 <= limit <= 20:
+        raise ApiError(400, "limit must be between 1 and 20")
+    if offset < 0:
+        raise ApiError(400, "offset must be 0 or more")
+    total = len(rows)
+    kept = [(k, str(ctx.params[k]).lower() if isinstance(ctx.params[k], bool) else str(ctx.params[k]))
+            for k in filters if ctx.params.get(k) is not None]
+    base = ctx.uri(resource)
+
+    def link(off: int) -> str:
+        return base + "?" + urlencode([("limit", limit), ("offset", off), *kept])
+
+    meta = {
+        "limit": limit, "offset": offset, "total_count": total,
+        "next": link(offset + limit) if offset + limit < total else None,
+        "previous": link(max(0, offset - limit)) if offset > 0 else None,
+    }
+    return 200, {"api_id": ctx.api_id, "meta": meta, "objects": [render(r) for r in rows[offset:offset + limit]]}
+
+
+def changed(ctx: Ctx) -> Result:
+    return 202, {"api_id": ctx.api_id, "message": "changed"}
+
+
+def deleted(ctx: Ctx) -> Result:
+    return 204, None
+
+
+# ---- the app --------------------------------------------------------------------------------------------------
+
+def _routes() -> dict[tuple[str, bool], dict[str, Handler]]:
+    """(resource, has_id) -> {method: handler}. Imported lazily: resource modules import this module."""
+    from plivo_mcp.sandbox import account, applications, endpoints, numbers, phone_numbers, pricing, subaccounts
+
+    return {
+        ("", False): {"GET": account.get, "POST": account.update},
+        ("Subaccount", False): {"GET": subaccounts.list_, "POST": subaccounts.create},
+        ("Subaccount", True): {"GET": subaccounts.get, "POST": subaccounts.update, "DELETE": subaccounts.delete},
+        ("Application", False): {"GET": applications.list_, "POST": applications.create},
+        ("Application", True): {"GET": applications.get, "POST": applications.update,
+                                "DELETE": applications.delete},
+        ("Endpoint", False): {"GET": endpoints.list_, "POST": endpoints.create},
+        ("Endpoint", True): {"GET": endpoints.get, "POST": endpoints.update, "DELETE": endpoints.delete},
+        ("Number", False): {"GET": numbers.list_},
+        ("Number", True): {"GET": numbers.get, "POST": numbers.update, "DELETE": numbers.delete},
+        ("PhoneNumber", False): {"GET": phone_numbers.search},
+        ("PhoneNumber", True): {"POST": phone_numbers.buy},
+        ("Pricing", False): {"GET": pricing.get},
+    }
+
+
+def _json(status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None) -> Response:
+    if body is None:
+        return Response(status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _error(status: int, error: str, headers: dict[str, str] | None = None) -> Response:
+    return _json(status, {"api_id": str(uuid.uuid4()), "error": error}, headers)
+
+
+class SandboxApp:
+    """ASGI app over a Store and a FaultPlan."""
+
+    def __init__(self, store: Store, faults: FaultPlan, rate_limit: int = 300, rate_window_s: float = 5.0) -> None:
+        self.store = store
+        self.faults = faults
+        self.rate_limit = rate_limit
+        self.rate_window_s = rate_window_s
+        self.request_count = 0
+        self._count_lock = threading.Lock()
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._routes = _routes()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        with self._count_lock:
+            self.request_count += 1
+        request = Request(scope, receive)
+        method = request.method.upper()
+        if self.faults.latency_ms > 0:
+            await asyncio.sleep(self.faults.latency_ms / 1000)
+        fault = self.faults.take(method)
+        if fault is not None and fault.kind == "status":
+            headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 and fault.retry_after else None
+            await _error(fault.status, _REASONS.get(fault.status, "error"), headers)(scope, receive, send)
+            return
+        if fault is not None and fault.kind == "malformed":
+            await Response(MALFORMED_BODY, status_code=200, media_type="application/json")(scope, receive, send)
+            return
+        try:
+            response = await self._handle(request, method)
+        except Exception:  # a bug must still never leak a stack trace to the client
+            log.exception("sandbox handler failed")
+            response = _error(500, "internal server error")
+        if fault is not None and fault.kind == "drop":
+            await self._drop(receive, send)
+            return
+        await response(scope, receive, send)
+
+    async def _drop(self, receive: Any, send: Any) -> None:
+        # uvicorn's RequestResponseCycle owns the transport; closing it and marking the cycle disconnected
+        # makes uvicorn skip its automatic 500, so the client sees the connection close with no answer.
+        cycle = getattr(receive, "__self__", None)
+        transport = getattr(cycle, "transport", None)
+        if transport is not None:
+            transport.close()
+            cycle.disconnected = True
+            return
+        # Not under uvicorn: start a response and fail mid-body, which also loses the answer.
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
+        raise ConnectionAbortedError("connection dropped by fault plan")
+
+    async def _handle(self, request: Request, method: str) -> Response:
+        parts = [p for p in request.url.path.split("/") if p]
+        if len(parts) < 3 or parts[0] != "v1" or parts[1] != "Account" or len(parts) > 5:
+            return _error(404, "not found")
+        path_id = parts[2]
+        caller_row, err = self._authenticate(request, path_id)
+        if err is not None:
+            return err
+        assert caller_row is not None
+        if not self._allow(caller_row["auth_id"]):
+            return _error(429, "too many requests")
+        resource = parts[3] if len(parts) > 3 else ""
+        obj_id = parts[4] if len(parts) > 4 else None
+        handlers = self._routes.get((resource, obj_id is not None))
+        if handlers is None:
+            return _error(404, "not found")
+        handler = handlers.get(method)
+        if handler is None:
+            return _error(405, "method not allowed",
+                          {"Allow": ", ".join(sorted(handlers))})
+        try:
+            params = await self._params(request, method)
+        except ApiError as e:
+            return _error(e.status, e.error)
+        ctx = Ctx(self.store, method, caller_row["auth_id"], caller_row, params)
+        try:
+            callback = self._callback(params)
+        except ApiError as e:
+            return _error(e.status, e.error)
+        args = (obj_id,) if obj_id is not None else ()
+        try:
+            status, body = handler(ctx, *args)
+        except (ApiError, StoreError) as e:
+            # With a callback_url the error is delivered asynchronously too, like any other result.
+            status, body = e.status, {"api_id": ctx.api_id, "error": getattr(e, "error", None) or str(e)}
+        if callback is not None:
+            self._spawn_callback(callback[0], callback[1], status, body)
+            return _json(200, {"api_id": ctx.api_id, "message": "async api spawned"})
+        return _json(status, body)
+
+    def _authenticate(self, request: Request, path_id: str) -> tuple[dict[str, Any] | None, Response | None]:
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "basic" or not value.strip():
+            return None, _json(401, {"error": "authentication credentials were not provided"})
+        try:
+            user, sep, token = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None, _error(401, "authentication failed: malformed Authorization header")
+        if not sep:
+            return None, _error(401, "authentication failed: malformed Authorization header")
+        row = self.store.authenticate(user, token)
+        if row is None:
+            return None, _error(401, "authentication failed: invalid auth_id or auth_token")
+        if path_id != user:
+            return None, _error(401, "authentication failed: auth_id in the URL does not match the credentials")
+        return row, None
+
+    def _allow(self, auth_id: str) -> bool:
+        now = time.monotonic()
+        with self._count_lock:
+            hits = self._hits[auth_id]
+            while hits and now - hits[0] >= self.rate_window_s:
+                hits.popleft()
+            if len(hits) >= self.rate_limit:
+                return False
+            hits.append(now)
+            return True
+
+    async def _params(self, request: Request, method: str) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query_params)
+        if method == "GET":
+            # plivo-python sends Content-Type: application/json with an empty body on GETs; bodies are ignored.
+            return params
+        raw = await request.body()
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype == "application/x-www-form-urlencoded":
+            form = await request.form()
+            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+            return params
+        if not raw.strip():
+            return params
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "invalid JSON body") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "JSON body must be an object")
+        params.update(body)
+        return params
+
+    @staticmethod
+    def _callback(params: dict[str, Any]) -> tuple[str, str] | None:
+        url = opt_url(params, "callback_url")
+        method = opt_method(params, "callback_method") or "POST"
+        if not url:
+            return None
+        return url, method
+
+    def _spawn_callback(self, url: str, method: str, status: int, body: dict[str, Any] | None) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(url, method, status, body))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _deliver(url: str, method: str, status: int, body: dict[str, Any] | None) -> None:
+        payload = {"status": status, "body": body}
+        try:
+            async with httpx.AsyncClient(timeout=10.0) as client:
+                if method == "GET":
+                    await client.get(url, params={"status": str(status), "body": json.dumps(body)})
+                else:
+                    await client.post(url, json=payload)
+        except Exception as exc:  # delivery is best effort, like the API's
+            log.warning("callback to %s failed: %s", url, exc)

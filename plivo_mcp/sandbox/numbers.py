@@ -1,0 +1,127 @@
+"""Number (numbers rented on the account): list with filters, get, update, unrent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from plivo_mcp.sandbox.data import COUNTRIES
+from plivo_mcp.sandbox.endpoints import app_ref
+from plivo_mcp.sandbox.http import ApiError, Ctx, Result, changed, check_subaccount_id, deleted, opt_str, page
+
+NUMBER_TYPES = {"fixed": "local", "local": "local", "mobile": "mobile", "tollfree": "tollfree",
+                "national": "national"}
+_SERVICES = ("voice", "sms", "mms")
+_RENEWAL_OPS = {"renewal_date": "__eq__", "renewal_date__lt": "__lt__", "renewal_date__lte": "__le__",
+                "renewal_date__gt": "__gt__", "renewal_date__gte": "__ge__"}
+
+
+def render(ctx: Ctx, row: dict[str, Any]) -> dict[str, Any]:
+    d = row["data"]
+    iso = d["country_iso"]
+    return {
+        "added_on": row["added_on"], "active": True, "alias": row["alias"],
+        "application": ctx.uri("Application", row["app_id"]) if row["app_id"] else None,
+        "carrier": "Plivo", "city": d["city"], "cnam_lookup": "disabled", "compliance_application_id": None,
+        "compliance_status": None, "country": COUNTRIES[iso][0], "mms_enabled": d["mms_enabled"],
+        "mms_rate": d["mms_rate"], "monthly_rental_rate": d["monthly_rental_rate"], "number": row["number"],
+        "number_type": NUMBER_TYPES[d["type"]], "region": d["region"], "renewal_date": row["renewal_date"],
+        "resource_uri": ctx.uri("Number", row["number"]), "sms_enabled": d["sms_enabled"],
+        "sms_rate": d["sms_rate"], "sub_account": ctx.account_uri(row["owner"]),
+        "tendlc_campaign_id": None,
+        "tendlc_registration_status": "UNREGISTERED" if iso == "US" and d["sms_enabled"] else None,
+        "toll_free_sms_verification": None, "voice_enabled": d["voice_enabled"], "voice_rate": d["voice_rate"],
+    }
+
+
+def services_filter(ctx: Ctx) -> list[str]:
+    raw = opt_str(ctx.params, "services")
+    if not raw:
+        return []
+    wanted = [s.strip().lower() for s in raw.split(",") if s.strip()]
+    if any(s not in _SERVICES for s in wanted):
+        raise ApiError(400, "services must be a comma-separated list of voice, sms, mms")
+    return wanted
+
+
+def _date(ctx: Ctx, name: str) -> str | None:
+    v = opt_str(ctx.params, name)
+    if v is None:
+        return None
+    try:
+        return dt.date.fromisoformat(v).isoformat()
+    except ValueError:
+        raise ApiError(400, f"{name} must be a date in YYYY-MM-DD format") from None
+
+
+def list_(ctx: Ctx) -> Result:
+    owners = ctx.owner_filter()
+    ntype = opt_str(ctx.params, "type")
+    if ntype is not None and ntype.lower() not in NUMBER_TYPES:
+        raise ApiError(400, "type must be one of local, mobile, tollfree, national")
+    starts = opt_str(ctx.params, "number_startswith")
+    if starts is not None and not re.fullmatch(r"\d*", starts):
+        raise ApiError(400, "number_startswith must contain only digits")
+    alias = opt_str(ctx.params, "alias")
+    services = services_filter(ctx)
+    dates = {name: _date(ctx, name) for name in _RENEWAL_OPS}
+    rows = ctx.store.list_numbers(owners)
+    if ntype:
+        rows = [r for r in rows if NUMBER_TYPES[r["data"]["type"]] == NUMBER_TYPES[ntype.lower()]]
+    if starts:
+        rows = [r for r in rows if r["number"].startswith(starts)]
+    if alias is not None:
+        rows = [r for r in rows if (r["alias"] or "").lower() == alias.lower()]
+    for s in services:
+        rows = [r for r in rows if r["data"][f"{s}_enabled"]]
+    for name, when in dates.items():
+        if when is not None:
+            op = _RENEWAL_OPS[name]
+            rows = [r for r in rows if getattr(r["renewal_date"], op)(when)]
+    filters = ("type", "number_startswith", "subaccount", "alias", "services", *_RENEWAL_OPS)
+    return page(ctx, "Number", rows, lambda r: render(ctx, r), filters)
+
+
+def _existing(ctx: Ctx, number: str) -> dict[str, Any]:
+    row = ctx.store.get_number(ctx.owners, number)
+    if row is None:
+        raise ApiError(404, "not found")
+    return row
+
+
+def get(ctx: Ctx, number: str) -> Result:
+    return 200, {"api_id": ctx.api_id, **render(ctx, _existing(ctx, number))}
+
+
+def update(ctx: Ctx, number: str) -> Result:
+    _existing(ctx, number)
+    fields: dict[str, Any] = {}
+    app_id = app_ref(ctx)
+    if app_id is not None:
+        fields["app_id"] = app_id or None
+    alias = opt_str(ctx.params, "alias")
+    if alias is not None:
+        fields["alias"] = alias
+    sa = opt_str(ctx.params, "subaccount")
+    if sa is not None:
+        if sa == "":
+            if ctx.is_sub:
+                raise ApiError(403, "subaccount credentials cannot reassign numbers")
+            fields["owner"] = ctx.caller
+        else:
+            check_subaccount_id(sa)
+            if ctx.is_sub:
+                if sa != ctx.caller:
+                    raise ApiError(403, "subaccount credentials cannot reassign numbers")
+            elif ctx.store.get_subaccount(ctx.caller, sa) is None:
+                raise ApiError(400, "invalid subaccount: no such subaccount")
+            fields["owner"] = sa
+    ctx.store.update_number(number, fields)
+    return changed(ctx)
+
+
+def delete(ctx: Ctx, number: str) -> Result:
+    _existing(ctx, number)
+    ctx.store.unrent_number(number)
+    return deleted(ctx)

@@ -1,0 +1,67 @@
+"""PhoneNumber: search the inventory and buy a number onto the caller's account."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from typing import Any
+
+from plivo_mcp.sandbox.data import COUNTRIES
+from plivo_mcp.sandbox.endpoints import app_ref
+from plivo_mcp.sandbox.http import ApiError, Ctx, Result, opt_str, page
+from plivo_mcp.sandbox.numbers import services_filter
+
+_TYPES = ("fixed", "mobile", "tollfree", "any", "local")
+_PUBLIC_KEYS = ("number", "country", "city", "region", "type", "sub_type", "prefix", "rate_center", "lata",
+                "monthly_rental_rate", "setup_rate", "sms_enabled", "mms_enabled", "voice_enabled", "sms_rate",
+                "mms_rate", "voice_rate", "restriction", "restriction_text")
+
+
+def render(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
+    out = {k: item.get(k) for k in _PUBLIC_KEYS}
+    out["resource_uri"] = ctx.uri("PhoneNumber", item["number"])
+    return out
+
+
+def search(ctx: Ctx) -> Result:
+    iso = opt_str(ctx.params, "country_iso")
+    if not iso:
+        raise ApiError(400, "country_iso parameter is missing")
+    if not re.fullmatch(r"[A-Z]{2}", iso):
+        raise ApiError(400, "country_iso must be two upper-case letters (ISO 3166 alpha-2)")
+    ntype = (opt_str(ctx.params, "type") or "any").lower()
+    if ntype not in _TYPES:
+        raise ApiError(400, "type must be one of fixed, mobile, tollfree, any")
+    pattern = opt_str(ctx.params, "pattern")
+    if pattern is not None and not re.fullmatch(r"[0-9A-Za-z*?]*", pattern):
+        raise ApiError(400, "pattern may contain only digits, letters, '*' and '?'")
+    region = (opt_str(ctx.params, "region") or "").lower()
+    city = (opt_str(ctx.params, "city") or "").lower()
+    services = services_filter(ctx)
+    items = ctx.store.search_inventory(iso)
+    if ntype not in ("any",):
+        want = "fixed" if ntype == "local" else ntype
+        items = [i for i in items if i["type"] == want]
+    if pattern:
+        # As the API: numbers starting with country code + pattern; '*' and '?' are wildcards.
+        code = str(COUNTRIES[iso][1]) if iso in COUNTRIES else ""
+        items = [i for i in items if fnmatch.fnmatchcase(i["number"][len(code):], pattern + "*")]
+    if region:
+        items = [i for i in items if region in (i["region"] or "").lower()]
+    if city:
+        items = [i for i in items if city in (i["city"] or "").lower()]
+    for s in services:
+        items = [i for i in items if i[f"{s}_enabled"]]
+    filters = ("country_iso", "type", "pattern", "region", "city", "services")
+    return page(ctx, "PhoneNumber", items, lambda i: render(ctx, i), filters)
+
+
+def buy(ctx: Ctx, number: str) -> Result:
+    if not re.fullmatch(r"\d{6,16}", number):
+        raise ApiError(400, "number must contain only digits")
+    if ctx.store.inventory_item(number) is None:
+        raise ApiError(404, "not found: number is not available")
+    app_id = app_ref(ctx) or None
+    ctx.store.rent_number(ctx.caller, number, app_id=app_id)
+    return 201, {"api_id": ctx.api_id, "message": "created",
+                 "numbers": [{"number": number, "status": "Success"}], "status": "fulfilled"}

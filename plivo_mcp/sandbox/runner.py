@@ -1,0 +1,99 @@
+"""`Sandbox`: the store, the fault plan and the ASGI app, served by uvicorn in a daemon thread."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from types import TracebackType
+
+from plivo_mcp.sandbox.faults import FaultPlan
+from plivo_mcp.sandbox.http import SandboxApp
+from plivo_mcp.sandbox.store import Store
+
+DEMO_AUTH_ID = "MASANDBOXDEMO0000001"
+# Dashes/underscores keep it from looking like a real (alphanumeric) Plivo token to secret scanners.
+DEMO_AUTH_TOKEN = "sandbox_demo_token_not_secret_0000000000"
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bound, listening socket, so that port 0 resolves to a real port before anything is printed."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_for(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def uvicorn_server(app: SandboxApp, log_level: str = "warning"):  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", log_config=None,
+                            timeout_graceful_shutdown=1)
+    return uvicorn.Server(config)
+
+
+class Sandbox:
+    """A Plivo-compatible API on loopback. Usable as a context manager (starts on enter, stops on exit)."""
+
+    def __init__(self, db: str = ":memory:", auth_id: str | None = None, auth_token: str | None = None,
+                 latency_ms: int = 0, rate_limit: int = 300, rate_window_s: float = 5.0) -> None:
+        if auth_id is None and auth_token is None:
+            env_id, env_token = os.environ.get("PLIVO_AUTH_ID"), os.environ.get("PLIVO_AUTH_TOKEN")
+            if env_id and env_token:
+                auth_id, auth_token = env_id, env_token
+        self.auth_id = auth_id or DEMO_AUTH_ID
+        self.auth_token = auth_token or DEMO_AUTH_TOKEN
+        self.store = Store(db)
+        self.store.ensure_main_account(self.auth_id, self.auth_token)
+        self.faults = FaultPlan(latency_ms)
+        self.app = SandboxApp(self.store, self.faults, rate_limit=rate_limit, rate_window_s=rate_window_s)
+        self.base_url: str | None = None
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def request_count(self) -> int:
+        return self.app.request_count
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve in a daemon thread; returns the base URL once the server accepts connections."""
+        if self._thread is not None:
+            raise RuntimeError("sandbox already started")
+        sock = bind_socket(host, port)
+        server = uvicorn_server(self.app)
+        self._server = server
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                                        name="plivo-sandbox", daemon=True)
+        self._thread.start()
+        started = threading.Event()
+        while not started.wait(0.01):
+            if server.started:
+                started.set()
+            elif not self._thread.is_alive():
+                raise RuntimeError("sandbox server failed to start")
+        self.base_url = url_for(sock)
+        return self.base_url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
