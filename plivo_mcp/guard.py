@@ -1,19 +1,227 @@
 """The confirmation guard in front of every destructive or costly tool.
 
-Until confirmation flows exist, a guarded tool never acts on a single call: it refuses, and says so.
+A guarded tool acts only after an explicit confirmation of a preview computed from live state:
+- a client that can elicit: the person is shown the preview and must type the resource's name or id
+  (the SDK's resolver mechanism, so it works on both protocol eras);
+- any other client: the first call returns the preview and a signed, single-use `confirmation_token`; a second
+  call with the same arguments plus that token acts, if the state still matches the preview.
+Everything fails closed: a decline, a cancel, a wrong answer, an elicitation failure, a bad token or a changed
+state means nothing happens.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+import hashlib
+import hmac
+import inspect
+import json
+import secrets
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
+
+from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.resolve import Elicit, Resolve
+from pydantic import BaseModel, Field
 
 from plivo_mcp.errors import PlivoToolError
 
+if TYPE_CHECKING:
+    from plivo_mcp.config import Settings
+    from plivo_mcp.tools.common import ToolSpec
+
+ConfirmationToken = Annotated[str | None, Field(max_length=2048, description=(
+    "From this tool's preview answer; send it, with the same arguments, to act."))]
+_PREVIEW_KEY = "plivo_mcp_preview"
+
+
+class Confirmation(BaseModel):
+    """The form a person fills in to confirm."""
+
+    confirm: str = Field(description="Type the name or id shown above to confirm")
+
+
+class NotAsked(BaseModel):
+    """The client cannot be asked: fall back to the two-step token flow."""
+
+    reason: str = "client cannot elicit"
+
+
+def digest(preview: dict[str, Any]) -> str:
+    return hashlib.sha256(_canonical(preview).encode()).hexdigest()[:32]
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def render_preview(tool: str, preview: dict[str, Any]) -> str:
+    """The preview as lines a person can read in a confirmation dialog."""
+    lines = [str(preview.get("action", tool))]
+    for key, value in preview.items():
+        if key in ("action", "confirm_with"):
+            continue
+        lines.append(f"- {key.replace('_', ' ')}: {_canonical(value) if isinstance(value, dict | list) else value}")
+    lines.append(f"Type {preview['confirm_with']} to confirm.")
+    return "\n".join(lines)
+
 
 class Guard:
-    async def check(self, spec: Any, arguments: dict[str, Any]) -> None:
-        raise PlivoToolError(
-            "confirmation_required",
-            f"{spec.name} is destructive or costly and needs a confirmed preview; this server version "
-            "cannot confirm yet, so nothing was done.",
-            hint="Do this in the Plivo console, or upgrade plivo-mcp to a version with confirmations.")
+    def __init__(self, config: Settings, clock: Callable[[], float] = time.time) -> None:
+        self.mode = config.confirm_mode
+        self.ttl_s = config.confirm_ttl_s
+        self._key = (config.confirm_secret or secrets.token_hex(32)).encode()
+        self.clock = clock
+        # Single use is enforced per process; replicas share the key, so a token is accepted by any of them.
+        self._used: dict[str, float] = {}
+
+    # --- elicitation path (runs as the SDK resolver, before the tool body) ---------------------------------
+    async def ask(self, spec: ToolSpec, ctx: Context, args: dict[str, Any]) -> NotAsked | Elicit[Confirmation]:
+        caps = ctx.client_capabilities
+        if caps is None or caps.elicitation is None:
+            return NotAsked()
+        preview = await spec.preview(ctx, **args)
+        ctx.__dict__[_PREVIEW_KEY] = preview  # the body re-checks the state against exactly this preview
+        return Elicit(render_preview(spec.name, preview), Confirmation)
+
+    # --- the decision, in the tool body --------------------------------------------------------------------
+    async def authorize(self, spec: ToolSpec, ctx: Context, args: dict[str, Any], token: str | None,
+                        confirmed: Any) -> dict[str, Any] | None:
+        """None means: go ahead. A dict is a preview answer to return instead of acting. Refusals raise."""
+        if isinstance(confirmed, AcceptedElicitation) and isinstance(confirmed.data, Confirmation):
+            return await self._check_elicited(spec, ctx, args, confirmed.data)
+        if isinstance(confirmed, AcceptedElicitation) and isinstance(confirmed.data, NotAsked):
+            if self.mode == "elicit":
+                raise PlivoToolError(
+                    "confirmation_unavailable", f"{spec.name} needs a person's confirmation and this client "
+                    "cannot ask for one (PLIVO_MCP_CONFIRM=elicit); nothing was done.",
+                    hint="Use a client that supports elicitation, or ask the operator to allow token confirmation.")
+            return await self._check_token(spec, ctx, args, token)
+        if confirmed is not None and getattr(confirmed, "action", None) in ("decline", "cancel"):
+            raise PlivoToolError("not_confirmed", f"The person chose {confirmed.action}; nothing was done.",
+                                 hint="Do not retry unless the person asks again.")
+        raise PlivoToolError("not_confirmed", "No confirmation was obtained; nothing was done.")
+
+    async def _check_elicited(self, spec: ToolSpec, ctx: Context, args: dict[str, Any],
+                              answer: Confirmation) -> None:
+        shown = ctx.__dict__.get(_PREVIEW_KEY)
+        if shown is None:
+            raise PlivoToolError("not_confirmed", "The confirmation could not be matched to a preview; nothing "
+                                 "was done.")
+        if answer.confirm.strip() != str(shown["confirm_with"]):
+            raise PlivoToolError("not_confirmed", f"The confirmation typed does not match "
+                                 f"{shown['confirm_with']!r}; nothing was done.", hint="Ask the person again.")
+        fresh = await spec.preview(ctx, **args)
+        if digest(fresh) != digest(shown):
+            raise PlivoToolError("state_changed", "The account changed after the preview was shown; nothing was "
+                                 "done.", preview=fresh, hint="Show the new preview and ask again.")
+        return None
+
+    async def _check_token(self, spec: ToolSpec, ctx: Context, args: dict[str, Any],
+                           token: str | None) -> dict[str, Any] | None:
+        account = ctx.mcp_server.client_for(ctx).auth_id
+        preview = await spec.preview(ctx, **args)
+        if token is None:
+            return self._preview_answer(spec, args, account, preview)
+        claims = self._verify(token)
+        if claims["tool"] != spec.name:
+            raise _bad_token(f"it was issued for {claims['tool']}, not {spec.name}")
+        if claims["account"] != account:
+            raise _bad_token("it was issued for another account")
+        if claims["args"] != self._args_digest(args):
+            raise _bad_token("the arguments differ from the previewed ones")
+        if claims["exp"] < self.clock():
+            raise _bad_token("it has expired")
+        if claims["nonce"] in self._used:
+            raise _bad_token("it has already been used")
+        if claims["preview"] != digest(preview):
+            answer = self._preview_answer(spec, args, account, preview)
+            raise PlivoToolError("state_changed", "The account changed since the preview; nothing was done. "
+                                 "Here is the fresh preview.", preview=preview,
+                                 confirmation_token=answer["confirmation_token"],
+                                 hint="Show the fresh preview to the person before confirming again.")
+        self._forget_expired()
+        self._used[claims["nonce"]] = claims["exp"]
+        return None
+
+    def _preview_answer(self, spec: ToolSpec, args: dict[str, Any], account: str,
+                        preview: dict[str, Any]) -> dict[str, Any]:
+        claims = {"tool": spec.name, "account": account, "args": self._args_digest(args),
+                  "preview": digest(preview), "exp": int(self.clock()) + self.ttl_s, "nonce": secrets.token_hex(8)}
+        return {
+            "status": "confirmation_required",
+            "done": False,
+            "preview": {k: v for k, v in preview.items() if k != "confirm_with"},
+            "confirmation_token": self._sign(claims),
+            "expires_in_s": self.ttl_s,
+            "next_step": f"Show this preview to the person. Only if they agree, call {spec.name} again with the "
+                         "same arguments plus confirmation_token.",
+        }
+
+    def _args_digest(self, args: dict[str, Any]) -> str:
+        return hashlib.sha256(_canonical(args).encode()).hexdigest()[:32]
+
+    def _sign(self, claims: dict[str, Any]) -> str:
+        body = _b64(_canonical(claims).encode())
+        return f"{body}.{_b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())}"
+
+    def _verify(self, token: str) -> dict[str, Any]:
+        body, _, signature = token.partition(".")
+        expected = _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
+        if not signature or not hmac.compare_digest(signature, expected):
+            raise _bad_token("its signature is not valid")
+        try:
+            claims = json.loads(_unb64(body))
+        except ValueError:
+            raise _bad_token("it is malformed") from None
+        if not isinstance(claims, dict) or not {"tool", "account", "args", "preview", "exp", "nonce"} <= set(claims):
+            raise _bad_token("it is malformed")
+        return claims
+
+    def _forget_expired(self) -> None:
+        now = self.clock()
+        for nonce in [n for n, exp in self._used.items() if exp < now]:
+            del self._used[nonce]
+
+
+def _bad_token(why: str) -> PlivoToolError:
+    return PlivoToolError("invalid_confirmation", f"confirmation_token refused: {why}; nothing was done.",
+                          parameter="confirmation_token",
+                          hint="Call again without confirmation_token to get a fresh preview and token.")
+
+
+def guarded_signature(spec_name: str, fn: Callable[..., Any]) -> tuple[inspect.Signature, dict[str, Any]]:
+    """The handler's signature plus the guard's two parameters: the visible token and the hidden resolver.
+
+    The resolver takes the tool's own arguments by name (that is how the SDK feeds resolvers), so it is built
+    here from the handler's signature rather than written out for each guarded tool.
+    """
+    sig = inspect.signature(fn, eval_str=True)
+    arg_names = [name for name in sig.parameters if name != "ctx"]
+
+    async def ask(ctx: Context, **args: Any) -> Any:
+        server = ctx.mcp_server
+        return await server.guard.ask(server.specs[spec_name], ctx, args)
+
+    ask.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
+        + [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in arg_names])
+    ask.__annotations__ = {"ctx": Context, "return": Any}
+    confirmed_type = Annotated[ElicitationResult[Confirmation], Resolve(ask)]
+    params = [*sig.parameters.values(),
+              inspect.Parameter("confirmation_token", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                annotation=ConfirmationToken),
+              inspect.Parameter("confirmed", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                annotation=confirmed_type)]
+    annotations = {p.name: p.annotation for p in params} | {"return": sig.return_annotation}
+    return sig.replace(parameters=params), annotations

@@ -41,7 +41,8 @@ def parse_fields(fields: str | None) -> set[str] | None:
 
 def project(obj: dict[str, Any], default_fields: Iterable[str], fields: str | None = None,
             known_fields: Iterable[str] = ()) -> dict[str, Any]:
-    """Keep `default_fields` plus any asked for in `fields` ('all' keeps every field but the noise)."""
+    """Keep `default_fields` (minus unremarkable ones) plus any asked for in `fields` ('all' keeps every field
+    but the noise)."""
     extra = parse_fields(fields)
     cleaned = clean(obj)
     if extra is None:
@@ -51,7 +52,19 @@ def project(obj: dict[str, Any], default_fields: Iterable[str], fields: str | No
         raise invalid_argument("fields", f"unknown field(s) {', '.join(sorted(unknown))}; "
                                f"available: {', '.join(sorted(cleaned))}")
     wanted = [*default_fields, *sorted(extra - set(default_fields))]
-    return {k: cleaned[k] for k in wanted if k in cleaned}
+    return {k: cleaned[k] for k in wanted if k in cleaned and (k in extra or not unremarkable(k, cleaned[k]))}
+
+
+# Flags that mark a rare exception: in a summary they are shown only when set.
+SET_ONLY_FLAGS = frozenset({"default_app", "default_number_app", "default_endpoint_app"})
+
+
+def unremarkable(key: str, value: Any) -> bool:
+    """A summary field that says nothing (null, or an exception flag that is off): left out, fewer tokens.
+
+    Fields asked for by name are always shown, so an assistant that wants the null can have it.
+    """
+    return value is None or (value is False and key in SET_ONLY_FLAGS)
 
 
 def page_of(data: dict[str, Any], default_fields: Iterable[str], fields: str | None = None,
@@ -93,3 +106,24 @@ def changed(data: dict[str, Any], **ids: Any) -> dict[str, Any]:
     elif message:
         out["message"] = message
     return out
+
+
+async def collect_items(client: Any, path: str, params: dict[str, Any] | None = None,
+                        max_items: int = 200) -> tuple[list[dict[str, Any]], int]:
+    """Every object of a list (up to `max_items`), newest first, and the total the API reports."""
+    items: list[dict[str, Any]] = []
+    offset, total = 0, 0
+    while len(items) < max_items:
+        data = await client.get(path, {**(params or {}), "limit": 20, "offset": offset})
+        objects = data.get("objects") or []
+        total = int((data.get("meta") or {}).get("total_count") or 0)
+        items.extend(objects)
+        offset += len(objects)
+        if not objects or offset >= total:
+            break
+    return items[:max_items], max(total, len(items))
+
+
+def sample(items: list[dict[str, Any]], key: str, total: int | None = None, first: int = 5) -> dict[str, Any]:
+    """A count and the first few names: enough for a person to recognise what a change touches."""
+    return {"count": len(items) if total is None else total, "first": [i.get(key) for i in items[:first]]}

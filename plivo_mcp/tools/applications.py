@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from plivo_mcp.errors import invalid_argument
+from plivo_mcp.errors import PlivoToolError, invalid_argument
 from plivo_mcp.paging import fetch_pages
-from plivo_mcp.shaping import changed, clean, page_of
+from plivo_mcp.shaping import changed, clean, collect_items, compact_links, page_of, sample
 from plivo_mcp.tools.common import (
     AllPages,
     AppId,
@@ -115,7 +115,37 @@ async def update_application(
     return changed(data, app_id=app_id, updated=sorted(set(body) - {"callback_url", "callback_method"}))
 
 
-@plivo_tool(title="Delete application", destructive=True, idempotent=True, guarded=True)
+async def preview_delete_application(ctx: Context, app_id: str, cascade: bool = True,
+                                     new_endpoint_application: str | None = None, **_: Any) -> dict[str, Any]:
+    client = api(ctx)
+    app = await client.get(f"Application/{app_id}/")
+    if new_endpoint_application is not None:
+        try:
+            target = await client.get(f"Application/{new_endpoint_application}/")
+        except PlivoToolError as exc:
+            exc.parameter = "new_endpoint_application"
+            raise
+    endpoints = [e for e in (await collect_items(client, "Endpoint/"))[0]
+                 if compact_links(e.get("application")) == app_id]
+    numbers = [n for n in (await collect_items(client, "Number/"))[0]
+               if compact_links(n.get("application")) == app_id]
+    if cascade:
+        effect = "deleted"
+    elif new_endpoint_application is not None:
+        effect = f"moved to application {target.get('app_name')} ({new_endpoint_application})"
+    else:
+        effect = "left without an application (orphaned)"
+    return {
+        "action": f"Delete application {app.get('app_name')} ({app_id})",
+        "cascade": cascade,
+        "endpoints": {**sample(endpoints, "username"), "effect": effect},
+        "numbers_left_without_application": sample(numbers, "number"),
+        "reversible": False,
+        "confirm_with": app.get("app_name"),
+    }
+
+
+@plivo_tool(title="Delete application", destructive=True, idempotent=True, preview=preview_delete_application)
 async def delete_application(
     ctx: Context,
     app_id: AppId,

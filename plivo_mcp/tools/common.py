@@ -53,6 +53,8 @@ class ToolSpec:
     guarded: bool
     main_account_only: bool
     fn: Callable[..., Any]
+    # For guarded tools: computes from live state what the call will do (see plivo_mcp/guard.py).
+    preview: Callable[..., Awaitable[dict[str, Any]]] | None = None
 
     @property
     def description(self) -> str:
@@ -64,12 +66,14 @@ REGISTRY: list[ToolSpec] = []
 
 
 def plivo_tool(*, title: str, read_only: bool = False, destructive: bool = False, idempotent: bool = False,
-               guarded: bool = False, main_account_only: bool = False
+               main_account_only: bool = False, preview: Callable[..., Awaitable[dict[str, Any]]] | None = None,
                ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     """Register a handler as a tool. The handler returns plain data; this turns it into the answer.
 
     Shaping the answer here (masking, compact JSON, structured errors) keeps each handler to its intent.
+    A tool with a `preview` is guarded: it acts only once that preview is confirmed (plivo_mcp/guard.py).
     """
+    guarded = preview is not None
 
     def decorate(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         @functools.wraps(fn)
@@ -77,8 +81,12 @@ def plivo_tool(*, title: str, read_only: bool = False, destructive: bool = False
             ctx = kwargs.get("ctx")
             server = ctx.mcp_server if ctx is not None else None
             try:
-                if spec.guarded and server is not None:
-                    await server.guard.check(spec, kwargs)
+                if guarded:
+                    token, confirmed = kwargs.pop("confirmation_token", None), kwargs.pop("confirmed", None)
+                    call_args = {k: v for k, v in kwargs.items() if k != "ctx"}
+                    held = await server.guard.authorize(spec, ctx, call_args, token, confirmed)
+                    if held is not None:
+                        return answer(held, server)
                 data = await fn(*args, **kwargs)
             except PlivoToolError as exc:
                 return error_result(name_unsafe_argument(exc, kwargs), server)
@@ -86,8 +94,13 @@ def plivo_tool(*, title: str, read_only: bool = False, destructive: bool = False
                 return error_result(unexpected_failure(spec.name, exc), server)
             return answer(mark_account_data(data) if spec.read_only else data, server)
 
+        if guarded:
+            from plivo_mcp.guard import guarded_signature
+
+            run.__signature__, run.__annotations__ = guarded_signature(fn.__name__, fn)  # type: ignore[attr-defined]
         spec = ToolSpec(name=fn.__name__, title=title, read_only=read_only, destructive=destructive,
-                        idempotent=idempotent, guarded=guarded, main_account_only=main_account_only, fn=run)
+                        idempotent=idempotent, guarded=guarded, main_account_only=main_account_only, fn=run,
+                        preview=preview)
         REGISTRY.append(spec)
         return run
 

@@ -84,7 +84,19 @@ async def update_endpoint(
     return changed(data, endpoint_id=endpoint_id, updated=sorted(k for k, v in body.items() if v is not None))
 
 
-@plivo_tool(title="Delete endpoint", destructive=True, idempotent=True, guarded=True)
+async def preview_delete_endpoint(ctx: Context, endpoint_id: str, **_: Any) -> dict[str, Any]:
+    endpoint = clean(await api(ctx).get(f"Endpoint/{endpoint_id}/"))
+    return {
+        "action": f"Delete SIP endpoint {endpoint.get('username')} ({endpoint_id})",
+        "alias": endpoint.get("alias"),
+        "application": endpoint.get("application"),
+        "registered_now": endpoint.get("sip_registered"),
+        "reversible": False,
+        "confirm_with": endpoint.get("username"),
+    }
+
+
+@plivo_tool(title="Delete endpoint", destructive=True, idempotent=True, preview=preview_delete_endpoint)
 async def delete_endpoint(
     ctx: Context,
     endpoint_id: EndpointId,

@@ -88,7 +88,20 @@ async def update_number(
     return changed(data, number=digits(number), updated=sorted(k for k, v in body.items() if v is not None))
 
 
-@plivo_tool(title="Unrent number", destructive=True, idempotent=True, guarded=True)
+async def preview_unrent_number(ctx: Context, number: str, **_: Any) -> dict[str, Any]:
+    rented = clean(await api(ctx).get(f"Number/{digits(number)}/"))
+    return {
+        "action": f"Release number {rented.get('number')} from the account",
+        "alias": rented.get("alias"),
+        "application": rented.get("application"),
+        "sub_account": rented.get("sub_account"),
+        "monthly_rental_stops_usd": rented.get("monthly_rental_rate"),
+        "reversible": "no: once released, the number cannot be assumed recoverable",
+        "confirm_with": rented.get("number"),
+    }
+
+
+@plivo_tool(title="Unrent number", destructive=True, idempotent=True, preview=preview_unrent_number)
 async def unrent_number(
     ctx: Context,
     number: Number,

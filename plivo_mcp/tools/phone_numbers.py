@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from plivo_mcp.errors import PlivoToolError
 from plivo_mcp.paging import fetch_pages
 from plivo_mcp.shaping import changed, page_of
 from plivo_mcp.tools.common import (
@@ -53,7 +54,48 @@ async def search_phone_numbers(
     return page_of(data, SUMMARY_FIELDS, fields)
 
 
-@plivo_tool(title="Buy phone number", destructive=False, guarded=True)
+# Calling code -> countries to search, longest codes first when matching. Buying without a price is refused.
+CALLING_CODES = {"1": ("US", "CA"), "44": ("GB",), "91": ("IN",), "61": ("AU",), "49": ("DE",), "33": ("FR",),
+                 "34": ("ES",), "39": ("IT",), "31": ("NL",), "65": ("SG",), "52": ("MX",), "55": ("BR",)}
+
+
+async def find_in_inventory(ctx: Context, number: str) -> dict[str, Any] | None:
+    client = api(ctx)
+    for code in sorted(CALLING_CODES, key=len, reverse=True):
+        if not number.startswith(code):
+            continue
+        for iso in CALLING_CODES[code]:
+            data = await client.get("PhoneNumber/", {"country_iso": iso, "pattern": number[len(code):],
+                                                     "limit": 20})
+            for item in data.get("objects") or []:
+                if item.get("number") == number:
+                    return {**item, "country_iso": iso}
+    return None
+
+
+async def preview_buy_phone_number(ctx: Context, number: str, app_id: str | None = None,
+                                   **_: Any) -> dict[str, Any]:
+    item = await find_in_inventory(ctx, digits(number))
+    if item is None:
+        raise PlivoToolError("not_found", f"{digits(number)} was not found in Plivo's inventory, so its cost "
+                             "cannot be shown; nothing was bought.", parameter="number",
+                             hint="Pick a number from search_phone_numbers.")
+    if app_id is not None:
+        try:
+            await api(ctx).get(f"Application/{app_id}/")
+        except PlivoToolError as exc:
+            exc.parameter = "app_id"
+            raise
+    return {
+        "action": f"Buy number {item['number']} ({item.get('type')}, {item.get('region') or item['country_iso']})",
+        "setup_cost_usd": item.get("setup_rate"),
+        "monthly_rental_usd": item.get("monthly_rental_rate"),
+        "attach_to_application": app_id,
+        "confirm_with": item["number"],
+    }
+
+
+@plivo_tool(title="Buy phone number", destructive=False, preview=preview_buy_phone_number)
 async def buy_phone_number(
     ctx: Context,
     number: Number,

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from plivo_mcp.errors import invalid_argument
 from plivo_mcp.paging import fetch_pages
-from plivo_mcp.shaping import changed, clean, page_of
+from plivo_mcp.shaping import changed, clean, collect_items, compact_links, page_of, sample
 from plivo_mcp.tools.common import (
     AllPages,
     CallbackMethod,
@@ -78,7 +78,32 @@ async def update_subaccount(
     return changed(data, auth_id=subaccount_id, name=name, enabled=enabled)
 
 
-@plivo_tool(title="Delete subaccount", destructive=True, idempotent=True, guarded=True, main_account_only=True)
+async def preview_delete_subaccount(ctx: Context, subaccount_id: str, cascade: bool = False,
+                                    **_: Any) -> dict[str, Any]:
+    client = api(ctx)
+    sub = await client.get(f"Subaccount/{subaccount_id}/")
+    apps, apps_total = await collect_items(client, "Application/", {"subaccount": subaccount_id})
+    numbers, numbers_total = await collect_items(client, "Number/", {"subaccount": subaccount_id})
+    endpoints = [e for e in (await collect_items(client, "Endpoint/"))[0]
+                 if compact_links(e.get("sub_account")) == subaccount_id]
+    rental = sum(float(n.get("monthly_rental_rate") or 0) for n in numbers)
+    owned = {"applications": sample(apps, "app_name", apps_total), "endpoints": sample(endpoints, "username"),
+             "numbers": sample(numbers, "number", numbers_total)}
+    return {
+        "action": f"Delete subaccount {sub.get('name')} ({subaccount_id})"
+                  + (" and everything it owns" if cascade else ""),
+        "subaccount": {"auth_id": subaccount_id, "name": sub.get("name"), "enabled": sub.get("enabled")},
+        "cascade": cascade,
+        ("deleted_with_it" if cascade else "moved_to_main_account"): owned,
+        "monthly_rental_stops_usd": f"{rental:.2f}" if cascade else "0.00",
+        "reversible": False,
+        # A cascade wipes a customer's whole setup: the person must type its name, not just paste an id.
+        "confirm_with": sub.get("name") if cascade else subaccount_id,
+    }
+
+
+@plivo_tool(title="Delete subaccount", destructive=True, idempotent=True, main_account_only=True,
+            preview=preview_delete_subaccount)
 async def delete_subaccount(
     ctx: Context,
     subaccount_id: SubaccountId,

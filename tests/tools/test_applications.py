@@ -60,11 +60,11 @@ async def test_application_not_found(client, sb):
     assert error["code"] == "not_found" and error["status"] == 404 and error["hint"]
 
 
-async def test_delete_application_refuses_without_confirmation(client, sb):
+async def test_delete_application_only_previews_without_confirmation(client, sb):
     app_id = sb.store.create_application(sb.auth_id, "keep", "https://example.com/a")
     before = sb.store.snapshot()
     is_error, data = await call(client, "delete_application", {"app_id": app_id})
-    assert is_error and data["error"]["code"] == "confirmation_required"
+    assert not is_error and data["status"] == "confirmation_required"
     assert sb.store.snapshot() == before
 
 

@@ -40,8 +40,8 @@ async def test_endpoint_bad_input(client, sb):
     assert error["code"] == "not_found"
 
 
-async def test_delete_endpoint_refuses_without_confirmation(client, sb):
+async def test_delete_endpoint_only_previews_without_confirmation(client, sb):
     endpoint_id = sb.store.create_endpoint(sb.auth_id, "bob", "password1", "Bob")
     before = sb.store.snapshot()
-    is_error, _ = await call(client, "delete_endpoint", {"endpoint_id": endpoint_id})
-    assert is_error and sb.store.snapshot() == before
+    is_error, data = await call(client, "delete_endpoint", {"endpoint_id": endpoint_id})
+    assert not is_error and data["status"] == "confirmation_required" and sb.store.snapshot() == before

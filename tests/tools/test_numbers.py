@@ -35,8 +35,8 @@ async def test_number_errors(client, sb):
     assert error["parameter"] == "services"
 
 
-async def test_unrent_refuses_without_confirmation(client, sb):
+async def test_unrent_only_previews_without_confirmation(client, sb):
     number = sb.store.rent_number(sb.auth_id, country_iso="US")
     before = sb.store.snapshot()
-    is_error, _ = await call(client, "unrent_number", {"number": number})
-    assert is_error and sb.store.snapshot() == before
+    is_error, data = await call(client, "unrent_number", {"number": number})
+    assert not is_error and data["status"] == "confirmation_required" and sb.store.snapshot() == before

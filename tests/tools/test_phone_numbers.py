@@ -21,9 +21,9 @@ async def test_search_errors(client, sb):
     assert error["parameter"] == "type"
 
 
-async def test_buy_refuses_without_confirmation(client, sb):
+async def test_buy_only_previews_without_confirmation(client, sb):
     page = await ok(client, "search_phone_numbers", {"country_iso": "US", "limit": 1})
     before = sb.store.snapshot()
     is_error, data = await call(client, "buy_phone_number", {"number": page["items"][0]["number"]})
-    assert is_error and data["error"]["code"] == "confirmation_required"
+    assert not is_error and data["status"] == "confirmation_required"
     assert sb.store.snapshot() == before

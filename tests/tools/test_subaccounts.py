@@ -58,9 +58,9 @@ async def test_subaccount_errors_name_the_problem(client, sb):
     assert error["parameter"] == "name"
 
 
-async def test_delete_subaccount_refuses_without_confirmation(client, sb):
+async def test_delete_subaccount_only_previews_without_confirmation(client, sb):
     sa, _ = sb.store.create_subaccount(sb.auth_id, "keep")
     before = sb.store.snapshot()
     is_error, data = await call(client, "delete_subaccount", {"subaccount_id": sa, "cascade": True})
-    assert is_error and data["error"]["code"] == "confirmation_required"
+    assert not is_error and data["status"] == "confirmation_required" and data["confirmation_token"]
     assert sb.store.snapshot() == before
