@@ -1,0 +1,102 @@
+"""The server as a process: configuration errors, stdio hygiene, and a real stdio session."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+
+from plivo_mcp.sandbox import Sandbox
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    sandbox = Sandbox(db=":memory:")
+    sandbox.start(host="127.0.0.1", port=0)
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO")}
+    return {**env, **extra}
+
+
+@pytest.mark.parametrize(("env", "variable"), [
+    ({}, "PLIVO_AUTH_ID"),
+    ({"PLIVO_AUTH_ID": "XX123"}, "PLIVO_AUTH_ID"),
+    ({"PLIVO_AUTH_ID": "MASANDBOXDEMO0000001"}, "PLIVO_AUTH_TOKEN"),
+    ({"PLIVO_AUTH_ID": "MASANDBOXDEMO0000001", "PLIVO_AUTH_TOKEN": "tokentoken", "PLIVO_MCP_TIMEOUT": "soon"},
+     "PLIVO_MCP_TIMEOUT"),
+    ({"PLIVO_AUTH_ID": "MASANDBOXDEMO0000001", "PLIVO_AUTH_TOKEN": "tokentoken", "PLIVO_API_URL": "ftp://x"},
+     "PLIVO_API_URL"),
+])
+def test_bad_configuration_exits_2_with_one_line(env, variable):
+    proc = subprocess.run([sys.executable, "-m", "plivo_mcp", "serve"], env=clean_env(**env), capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and variable in lines[0]
+    if "AUTH" in variable:
+        assert "--sandbox" in lines[0]
+
+
+async def test_stdio_session_against_the_sandbox(sb):
+    env = clean_env(PLIVO_AUTH_ID=sb.auth_id, PLIVO_AUTH_TOKEN=sb.auth_token, PLIVO_API_URL=sb.base_url)
+    params = StdioServerParameters(command=sys.executable, args=["-m", "plivo_mcp"], env=env)
+    async with Client(params) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert len(names) == 24
+        result = await client.call_tool("create_subaccount", {"name": "Over stdio"})
+        created = json.loads(result.content[0].text)
+        assert not result.is_error and created["auth_id"].startswith("SA")
+        result = await client.call_tool("get_subaccount", {"subaccount_id": "SA" + "0" * 18})
+        assert result.is_error and json.loads(result.content[0].text)["error"]["code"] == "not_found"
+    assert any(a["name"] == "Over stdio" for a in sb.store.snapshot()["accounts"])
+
+
+def test_stdout_is_only_json_rpc_and_logs_are_json_on_stderr(sb):
+    env = clean_env(PLIVO_AUTH_ID=sb.auth_id, PLIVO_AUTH_TOKEN=sb.auth_token, PLIVO_API_URL=sb.base_url)
+    requests = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get_account", "arguments": {}}},
+    ]
+    proc = subprocess.Popen([sys.executable, "-m", "plivo_mcp", "serve"], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for req in requests:
+            proc.stdin.write(json.dumps(req) + "\n")
+            proc.stdin.flush()
+        answers = [json.loads(proc.stdout.readline()), json.loads(proc.stdout.readline())]
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    stderr = proc.stderr.read()
+    assert answers[1]["id"] == 2 and not answers[1]["result"]["isError"]
+    log_lines = [line for line in stderr.splitlines() if line.strip()]
+    assert log_lines and all(json.loads(line)["event"] for line in log_lines)
+    assert sb.auth_token not in stderr
+
+
+def test_cli_version_and_sandbox_flag_without_subcommand():
+    out = subprocess.run([sys.executable, "-m", "plivo_mcp", "--version"], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0 and out.stdout.startswith("plivo-mcp ")
