@@ -130,9 +130,9 @@ class Guard:
     async def _check_token(self, spec: ToolSpec, ctx: Context, args: dict[str, Any],
                            token: str | None) -> dict[str, Any] | None:
         account = ctx.mcp_server.client_for(ctx).auth_id
-        preview = await spec.preview(ctx, **args)
         if token is None:
-            return self._preview_answer(spec, args, account, preview)
+            return self._preview_answer(spec, args, account, await spec.preview(ctx, **args))
+        # Every check that needs no API call comes first: a forged or stale token costs Plivo nothing.
         claims = self._verify(token)
         if claims["tool"] != spec.name:
             raise _bad_token(f"it was issued for {claims['tool']}, not {spec.name}")
@@ -144,6 +144,7 @@ class Guard:
             raise _bad_token("it has expired")
         if claims["nonce"] in self._used:
             raise _bad_token("it has already been used")
+        preview = await spec.preview(ctx, **args)
         if claims["preview"] != digest(preview):
             answer = self._preview_answer(spec, args, account, preview)
             raise PlivoToolError("state_changed", "The account changed since the preview; nothing was done. "

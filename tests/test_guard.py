@@ -171,10 +171,11 @@ async def test_token_misuse_is_refused_and_changes_nothing(sb):
             "same token, other args": ("delete_endpoint", {"endpoint_id": ids["ep2"]}, token),
         }
         for label, (tool, call_args, bad) in misuse.items():
-            before = sb.store.snapshot()
+            before, requests = sb.store.snapshot(), sb.request_count
             error = await err(client, tool, {**call_args, "confirmation_token": bad})
             assert error["code"] == "invalid_confirmation", label
             assert error["parameter"] == "confirmation_token", label
+            assert sb.request_count == requests, f"{label}: a refused token still reached Plivo"
             assert sb.store.snapshot() == before, label
 
         await ok(client, "delete_endpoint", {**args, "confirmation_token": token})
