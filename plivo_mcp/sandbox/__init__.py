@@ -1,6 +1,17 @@
 """Plivo-compatible sandbox API (Account, Subaccount, Application, Endpoint, Number, PhoneNumber, Pricing).
 
 `Sandbox` serves it on loopback for tests, benchmarks, the demo and `plivo-mcp sandbox`.
+
+Choices where the API is ambiguous (see each resource module for details):
+- A dropped connection (fault) is injected *after* the request is processed: a create whose answer is lost has
+  still happened exactly once. Forced statuses and malformed bodies are injected *before* processing (no effect).
+- Subaccount credentials: `GET /` returns the subaccount's own view; `POST /` and every `Subaccount/` path are
+  403. Other resources are scoped to the subaccount's own objects (others' ids answer 404).
+- A path `{auth_id}` that differs from the BasicAuth user is 401, like bad or disabled credentials.
+- With `callback_url`, the result (errors included, except an invalid callback_url/callback_method, which is a
+  synchronous 400) is delivered as JSON `{"status": <int>, "body": <object|null>}` (POST), or as query
+  parameters `status` and `body` (JSON text) for callback_method=GET.
+- Unrented numbers (and numbers of a subaccount deleted with cascade) go back to the inventory.
 """
 
 from plivo_mcp.sandbox.runner import DEMO_AUTH_ID, DEMO_AUTH_TOKEN, Sandbox

@@ -95,7 +95,7 @@ def list_(ctx: Ctx) -> Result:
     return page(ctx, "Application", rows, lambda r: render(ctx, r), ("subaccount", "app_name"))
 
 
-def existing(ctx: Ctx, app_id: str, name: str = "app_id") -> dict[str, Any]:
+def existing(ctx: Ctx, app_id: str) -> dict[str, Any]:
     row = ctx.store.get_application(ctx.owners, app_id)
     if row is None:
         raise ApiError(404, "not found")
