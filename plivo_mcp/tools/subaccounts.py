@@ -70,11 +70,11 @@ async def update_subaccount(
     if name is None and enabled is None:
         raise invalid_argument("name", "give name and/or enabled")
     client = api(ctx)
-    if name is None:
-        # The API requires name on update; keep the current one.
-        name = (await client.get(f"Subaccount/{subaccount_id}/")).get("name")
+    # The API requires name on update; keep the current one. It is not echoed: a write's answer carries only
+    # the caller's own arguments, never unmarked account text.
+    current = name if name is not None else (await client.get(f"Subaccount/{subaccount_id}/")).get("name")
     data = await client.post(f"Subaccount/{subaccount_id}/", {
-        "name": name, "enabled": enabled, "callback_url": callback_url, "callback_method": callback_method})
+        "name": current, "enabled": enabled, "callback_url": callback_url, "callback_method": callback_method})
     return changed(data, auth_id=subaccount_id, name=name, enabled=enabled)
 
 
