@@ -11,7 +11,8 @@ import threading
 from typing import Any
 
 SECRET_KEYS = frozenset({"auth_token", "new_auth_token", "password", "authorization", "confirm_secret"})
-_MIN_SECRET_LEN = 5  # shorter values would mask ordinary words
+# Shorter values would mask ordinary text (ids, numbers) everywhere; keys still mask short passwords.
+_MIN_SECRET_LEN = 8
 
 
 def mask_value(secret: str) -> str:
