@@ -1,0 +1,174 @@
+"""What the benchmark scripts share: token counting, medians, a results table, and a raw JSON-RPC stdio peer.
+
+Each script in bench/ measures one figure against a baseline in the same run and prints its table last.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PROTOCOL = "2025-11-25"  # the initialize-handshake era: one request/response per line, nothing else needed
+
+
+# The SDK turns on INFO logging; httpx would log every request of a benchmark loop to stderr.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@cache
+def _encoding() -> Any:
+    # bpe-openai bundles o200k_base; tiktoken would download it at run time, which this machine cannot.
+    import bpe_openai
+
+    return bpe_openai.get_encoding("o200k_base")
+
+
+def tokens(text: str) -> int:
+    """o200k_base tokens of `text`."""
+    return len(_encoding().encode(text))
+
+
+def compact(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown table (pastes into the README as is)."""
+    cells = [[str(c) for c in headers], *[[_fmt(c) for c in row] for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = [f"### {title}", ""]
+    for n, row in enumerate(cells):
+        lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+        if n == 0:
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def start_sandbox(sb: Any) -> str:
+    """Start a Sandbox on a free loopback port, with Nagle off on its connections.
+
+    asyncio sets TCP_NODELAY on accepted sockets only when the listening socket's proto is IPPROTO_TCP; a
+    socket made as socket(family, SOCK_STREAM) has proto 0, so every small two-write response (headers, then
+    body) waits ~40 ms for the client's delayed ACK. Until the sandbox makes its socket with IPPROTO_TCP, the
+    benchmarks do, or every figure would measure that stall instead of the server.
+    """
+    from plivo_mcp.sandbox import runner
+
+    probe = runner.bind_socket("127.0.0.1", 0)
+    needs_fix = probe.proto != socket.IPPROTO_TCP
+    probe.close()
+    if needs_fix:
+        runner.bind_socket = _bind_tcp_socket
+    return sb.start(host="127.0.0.1", port=0)
+
+
+def _bind_tcp_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def server_env(base_url: str, auth_id: str, auth_token: str, **extra: str) -> dict[str, str]:
+    """Environment for `python -m plivo_mcp serve` against a sandbox; logs quiet so stderr stays small."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO")}
+    env.update(PLIVO_API_URL=base_url, PLIVO_AUTH_ID=auth_id, PLIVO_AUTH_TOKEN=auth_token,
+               PLIVO_MCP_LOG_LEVEL="warning", **extra)
+    return env
+
+
+def serve_command() -> list[str]:
+    return [sys.executable, "-m", "plivo_mcp", "serve"]
+
+
+class RawStdio:
+    """An MCP peer over a child's stdin/stdout speaking raw JSON-RPC: no client library in the measurement."""
+
+    def __init__(self, argv: Sequence[str], env: dict[str, str] | None = None) -> None:
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=env, cwd=ROOT, bufsize=0)
+        self._next_id = 0
+        self.last_answer_bytes = 0
+
+    def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        self._next_id += 1
+        message = {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params or {}}
+        self._send(message)
+        while True:
+            line = self.proc.stdout.readline()  # type: ignore[union-attr]
+            if not line:
+                raise RuntimeError(f"server exited (rc={self.proc.poll()}) before answering {method}")
+            answer = json.loads(line)
+            if answer.get("id") == self._next_id:
+                self.last_answer_bytes = len(line)
+                if "error" in answer:
+                    raise RuntimeError(f"{method} failed: {answer['error']}")
+                return answer["result"]
+
+    def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        self._send({"jsonrpc": "2.0", "method": method, "params": params or {}})
+
+    def _send(self, message: dict[str, Any]) -> None:
+        self.proc.stdin.write((compact(message) + "\n").encode())  # type: ignore[union-attr]
+
+    def initialize(self) -> dict[str, Any]:
+        result = self.request("initialize", {"protocolVersion": PROTOCOL, "capabilities": {},
+                                             "clientInfo": {"name": "plivo-mcp-bench", "version": "0"}})
+        self.notify("notifications/initialized")
+        return result
+
+    def call_tool(self, name: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = self.request("tools/call", {"name": name, "arguments": arguments or {}})
+        if result.get("isError"):
+            raise RuntimeError(f"{name} failed: {result['content'][0]['text']}")
+        return result
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+    def __enter__(self) -> RawStdio:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,68 @@
+"""Figure 4, call overhead: get_account through MCP over stdio against a direct httpx GET of the same endpoint.
+
+The sandbox adds 20 ms to every request (a nearby API). Calls alternate between the two paths so load on the
+machine hits both alike; medians. The MCP path is raw JSON-RPC on the pipes of a spawned `plivo-mcp serve`
+(no client library on our side of the measurement); the direct path is one pooled httpx.Client.
+
+    python bench/call_overhead.py [--calls 100] [--latency-ms 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from _util import RawStdio, median, percentile, serve_command, server_env, start_sandbox, table
+
+TARGET = 1.10
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--latency-ms", type=int, default=20)
+    args = parser.parse_args()
+
+    import httpx
+
+    from plivo_mcp.sandbox import Sandbox
+
+    sb = Sandbox(db=":memory:", latency_ms=args.latency_ms, rate_limit=100_000)
+    url = start_sandbox(sb)
+    # The sandbox's default rate limit would cap a long run; the server's limiter follows the same setting.
+    env = server_env(url, sb.auth_id, sb.auth_token, PLIVO_MCP_RATE_LIMIT="100000")
+    mcp_s: list[float] = []
+    direct_s: list[float] = []
+    try:
+        with RawStdio(serve_command(), env=env) as peer, httpx.Client(
+                base_url=f"{url}/v1/Account/{sb.auth_id}/", auth=(sb.auth_id, sb.auth_token)) as http:
+            peer.initialize()
+            for _ in range(5):  # warm both paths: connection pools, first-call imports
+                peer.call_tool("get_account")
+                http.get("").raise_for_status()
+            for _ in range(args.calls):
+                t0 = time.perf_counter()
+                peer.call_tool("get_account")
+                t1 = time.perf_counter()
+                http.get("").raise_for_status()
+                t2 = time.perf_counter()
+                mcp_s.append(t1 - t0)
+                direct_s.append(t2 - t1)
+    finally:
+        sb.stop()
+    ratio = median(mcp_s) / median(direct_s)
+    ms = 1000
+    print(table(f"Call overhead: get_account, sandbox latency {args.latency_ms} ms ({args.calls} alternating calls)",
+                ["path", "median ms", "p90 ms", "ratio", "target"], [
+                    ("direct httpx GET /v1/Account/{id}/", median(direct_s) * ms, percentile(direct_s, 90) * ms,
+                     "1.00x", ""),
+                    ("MCP tools/call over stdio", median(mcp_s) * ms, percentile(mcp_s, 90) * ms, f"{ratio:.2f}x",
+                     f"<= {TARGET}x ({'met' if ratio <= TARGET else 'MISSED'})"),
+                    ("MCP overhead per call", (median(mcp_s) - median(direct_s)) * ms, "", "", ""),
+                ]))
+    return 0 if ratio <= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
