@@ -86,7 +86,7 @@ def plivo_tool(*, title: str, read_only: bool = False, destructive: bool = False
                     call_args = {k: v for k, v in kwargs.items() if k != "ctx"}
                     held = await server.guard.authorize(spec, ctx, call_args, token, confirmed)
                     if held is not None:
-                        return answer(held, server)
+                        return answer(mark_account_data(held), server)  # a preview names account objects
                 data = await fn(*args, **kwargs)
             except PlivoToolError as exc:
                 return error_result(name_unsafe_argument(exc, kwargs), server)
