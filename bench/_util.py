@@ -101,6 +101,42 @@ def _bind_tcp_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class SandboxProcess:
+    """bench/_sandbox_proc.py as a child: `.url`, `.auth_id`, `.auth_token`, `.stats()`; a context manager."""
+
+    def __init__(self, latency_ms: int = 0, apps: int = 0, rate_limit: int = 300, rate_window_s: float = 5.0) -> None:
+        argv = [sys.executable, str(ROOT / "bench" / "_sandbox_proc.py"), "--latency-ms", str(latency_ms),
+                "--apps", str(apps), "--rate-limit", str(rate_limit), "--rate-window-s", str(rate_window_s)]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        line = self.proc.stdout.readline()  # type: ignore[union-attr]
+        if not line:
+            raise RuntimeError("sandbox process did not start")
+        info = json.loads(line)
+        self.url: str = info["url"]
+        self.auth_id: str = info["auth_id"]
+        self.auth_token: str = info["auth_token"]
+
+    def stats(self) -> dict[str, int]:
+        self.proc.stdin.write("stats\n")  # type: ignore[union-attr]
+        self.proc.stdin.flush()  # type: ignore[union-attr]
+        return json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        self.proc.stdin.close()  # type: ignore[union-attr]
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()  # type: ignore[union-attr]
+
+    def __enter__(self) -> SandboxProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def server_env(base_url: str, auth_id: str, auth_token: str, **extra: str) -> dict[str, str]:
     """Environment for `python -m plivo_mcp serve` against a sandbox; logs quiet so stderr stays small."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO")}

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 PAGE_SIZE = 20  # the API's largest page
 # Bounds how many requests one call keeps open, so one bulk listing cannot take the whole connection pool
 # or the rate budget from other calls in flight.
-MAX_IN_FLIGHT = 8
+MAX_IN_FLIGHT = 10
 
 
 async def report_progress(ctx: Context | None, done: int, total: int | None, message: str) -> None:

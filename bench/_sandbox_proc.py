@@ -1,0 +1,78 @@
+"""A sandbox in its own process for the benchmarks, so its work does not share a GIL with the measuring client.
+
+Prints one JSON line ({"url", "auth_id", "auth_token"}) once serving. Each line read on stdin is answered with
+one JSON line of request statistics; end of stdin stops it.
+
+    python bench/_sandbox_proc.py --latency-ms 50 --apps 400
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import deque
+from typing import Any
+
+from _util import start_sandbox
+
+
+class Arrivals:
+    """ASGI wrapper that time-stamps every request the sandbox receives and counts the 429s it sends."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.times, self.rejected = app, deque(), 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.times.append(time.monotonic())
+
+        async def watch(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 429:
+                self.rejected += 1
+            await send(message)
+
+        await self.app(scope, receive, watch)
+
+    def busiest_window(self, window_s: float) -> int:
+        times, best, start = sorted(self.times), 0, 0
+        for end, t in enumerate(times):
+            while t - times[start] >= window_s:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--apps", type=int, default=0)
+    parser.add_argument("--rate-limit", type=int, default=300)
+    parser.add_argument("--rate-window-s", type=float, default=5.0)
+    args = parser.parse_args()
+
+    from plivo_mcp.sandbox import Sandbox
+
+    sb = Sandbox(db=":memory:", latency_ms=args.latency_ms, rate_limit=args.rate_limit,
+                 rate_window_s=args.rate_window_s)
+    for i in range(args.apps):
+        sb.store.create_application(sb.auth_id, f"bulk-{i:03d}", f"https://voice.example.com/answer/{i}")
+    arrivals = Arrivals(sb.app)
+    sb.app = arrivals  # type: ignore[assignment]
+    url = start_sandbox(sb)
+    print(json.dumps({"url": url, "auth_id": sb.auth_id, "auth_token": sb.auth_token}), flush=True)
+    try:
+        for _ in sys.stdin:
+            print(json.dumps({"requests": len(arrivals.times), "rejected": arrivals.rejected,
+                              "busiest_window": arrivals.busiest_window(args.rate_window_s)}), flush=True)
+    finally:
+        sb.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
