@@ -7,6 +7,7 @@ inside any string, so a secret echoed in an error text or a URL cannot slip out 
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -24,23 +25,53 @@ def mask_value(secret: str) -> str:
 
 
 class SecretRegistry:
-    """Secret values seen by this process, masked wherever they show up in text."""
+    """Secret values seen by this process, masked wherever they show up in text.
 
-    def __init__(self) -> None:
-        self._values: set[str] = set()
+    Bounded: a long-running multi-tenant server sees many tokens, so the oldest are forgotten past
+    `max_values` (key-based masking still covers them); values added as `pinned` (the operator's own
+    credentials) are never forgotten.
+    """
+
+    def __init__(self, max_values: int = 2048) -> None:
+        self._values: dict[str, bool] = {}  # value -> pinned; insertion order is age
+        self._max_values = max_values
+        self._pattern: re.Pattern[str] | None = None
         self._lock = threading.Lock()
 
-    def add(self, value: str | None) -> None:
-        if value and len(value) >= _MIN_SECRET_LEN:
-            with self._lock:
-                self._values.add(value)
+    def add(self, value: str | None, *, pinned: bool = False) -> None:
+        if not value or len(value) < _MIN_SECRET_LEN:
+            return
+        with self._lock:
+            if value in self._values:
+                self._values[value] = self._values.pop(value) or pinned  # refresh its age
+                return
+            self._values[value] = pinned
+            while len(self._values) > self._max_values:
+                oldest = next((v for v, keep in self._values.items() if not keep), None)
+                if oldest is None:
+                    break
+                del self._values[oldest]
+            self._pattern = None
 
     def scrub(self, text: str) -> str:
-        # Longest first, so a secret that contains another is masked whole.
-        for value in sorted(self._values, key=len, reverse=True):
-            if value in text:
-                text = text.replace(value, mask_value(value))
-        return text
+        pattern = self._pattern
+        if pattern is None:
+            with self._lock:
+                if not self._values:
+                    return text
+                # Longest first, so a secret that contains another is masked whole.
+                ordered = sorted(self._values, key=len, reverse=True)
+                pattern = self._pattern = re.compile("|".join(map(re.escape, ordered)))
+        return pattern.sub(lambda m: mask_value(m.group(0)), text)
+
+    def snapshot(self) -> dict[str, bool]:
+        with self._lock:
+            return dict(self._values)
+
+    def restore(self, values: dict[str, bool]) -> None:
+        with self._lock:
+            self._values = dict(values)
+            self._pattern = None
 
 
 KNOWN_SECRETS = SecretRegistry()

@@ -167,9 +167,9 @@ def run_server(args: argparse.Namespace) -> int:
     configure_logging(config.log_level)
     from plivo_mcp.secrets import KNOWN_SECRETS
 
-    KNOWN_SECRETS.add(config.plivo_auth_token)
+    KNOWN_SECRETS.add(config.plivo_auth_token, pinned=True)
     if config.http_token:
-        KNOWN_SECRETS.add(config.http_token)
+        KNOWN_SECRETS.add(config.http_token, pinned=True)
     server = build_server(config)
     try:
         if getattr(args, "transport", "stdio") == "http":

@@ -80,11 +80,11 @@ def fuzz_env() -> Iterator[tuple[Sandbox, LoopThread]]:
     runner = LoopThread(sb)
     # Generated passwords join the process-wide secret registry (that is how they stay masked); short random
     # ones would then mask ordinary text in later tests, so the registry is put back as it was.
-    known = set(KNOWN_SECRETS._values)
+    known = KNOWN_SECRETS.snapshot()
     yield sb, runner
     runner.close()
     sb.stop()
-    KNOWN_SECRETS._values.intersection_update(known)
+    KNOWN_SECRETS.restore(known)
 
 
 # --- schema -> strategies ---------------------------------------------------------------------------------

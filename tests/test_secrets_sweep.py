@@ -137,3 +137,18 @@ async def test_no_secret_in_any_answer_or_log_line(log_buffer: io.StringIO) -> N
             assert secret not in answer, f"secret ...{secret[-4:]} leaked in an answer: {answer[:200]}"
         for line in log_lines:
             assert secret not in line, f"secret ...{secret[-4:]} leaked in a log line: {line[:200]}"
+
+
+def test_secret_registry_is_bounded_but_keeps_pinned_values():
+    from plivo_mcp.secrets import SecretRegistry
+
+    registry = SecretRegistry(max_values=3)
+    registry.add("operator-token-value", pinned=True)
+    for i in range(10):
+        registry.add(f"tenant-token-{i:04d}")
+    assert len(registry.snapshot()) == 3
+    text = registry.scrub("a operator-token-value b tenant-token-0009 c tenant-token-0000")
+    assert "operator-token-value" not in text and "tenant-token-0009" not in text
+    assert "tenant-token-0000" in text  # forgotten: only key-based masking covers it now
+    registry.add("short")
+    assert "short" not in registry.snapshot()
