@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools.base import Tool
+from mcp.server.mcpserver.tools.tool_manager import ToolManager
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import ValidationError
@@ -38,8 +40,9 @@ class PlivoMCP(MCPServer):
         self.config = config
         self.specs = {spec.name: spec for spec in REGISTRY if tool_allowed(spec, config)}
         super().__init__("plivo-mcp", title="Plivo", version=__version__, instructions=INSTRUCTIONS,
-                         log_level=config.log_level.upper(),  # type: ignore[arg-type]
-                         tools=[tool_for(spec) for spec in self.specs.values()])
+                         log_level=config.log_level.upper())  # type: ignore[arg-type]
+        self._tool_manager = DeferredToolManager(lambda: [tool_for(spec) for spec in self.specs.values()],
+                                                 warn_on_duplicate_tools=self.settings.warn_on_duplicate_tools)
         self.client = client or PlivoClient.from_settings(config)
         self.guard = Guard(config)
         self._tenant_clients: Any = None
@@ -91,6 +94,32 @@ class PlivoMCP(MCPServer):
             if name in self.specs and self.specs[name].guarded:
                 return error_result(confirmation_failed(exc), self)
             raise
+
+
+class DeferredToolManager(ToolManager):
+    """Builds the tools the first time any is needed (tools/list, tools/call), not at start-up.
+
+    Building them (a pydantic argument model and a JSON schema per tool) is most of what this server adds to a
+    bare MCPServer's start, and `initialize` needs none of it.
+    """
+
+    def __init__(self, build: Callable[[], list[Tool]], warn_on_duplicate_tools: bool = True) -> None:
+        self._build: Callable[[], list[Tool]] | None = build
+        self._built: dict[str, Tool] | None = None
+        super().__init__(warn_on_duplicate_tools)
+
+    @property  # type: ignore[override]
+    def _tools(self) -> dict[str, Tool]:
+        if self._built is None:
+            build, self._build = self._build, None
+            self._built = {tool.name: tool for tool in (build() if build else [])}
+        return self._built
+
+    @_tools.setter
+    def _tools(self, value: dict[str, Tool]) -> None:
+        # ToolManager.__init__ assigns an empty dict: keep the build pending until the first read.
+        if value or self._build is None:
+            self._built = value
 
 
 REGISTRY_BY_NAME = {spec.name: spec for spec in REGISTRY}
