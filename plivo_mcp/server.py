@@ -152,7 +152,8 @@ def tool_for(spec: ToolSpec) -> Tool:
 
 
 def annotations_for(spec: ToolSpec) -> ToolAnnotations:
-    return ToolAnnotations(title=spec.title, read_only_hint=spec.read_only,
+    # No annotations.title: the tool's own `title` says the same, and clients fall back to it.
+    return ToolAnnotations(read_only_hint=spec.read_only,
                            destructive_hint=spec.destructive and not spec.read_only,
                            idempotent_hint=spec.idempotent, open_world_hint=True)
 

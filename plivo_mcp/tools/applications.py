@@ -42,7 +42,7 @@ def _app_body(**fields: Any) -> dict[str, Any]:
 @plivo_tool(title="List applications", read_only=True, idempotent=True)
 async def list_applications(
     ctx: Context,
-    subaccount: Annotated[SubaccountId | None, Field(description="Only this subaccount's (SA id).")] = None,
+    subaccount: Annotated[SubaccountId | None, Field(description="Only this subaccount's.")] = None,
     app_name: Annotated[AppName | None, Field(description="Name prefix filter.")] = None,
     limit: Limit = 20,
     offset: Offset = 0,
@@ -76,7 +76,7 @@ async def create_application(
     message_method: OptMethod = None,
     default_number_app: Annotated[OptBool, Field(description="Default app for new numbers.")] = None,
     default_endpoint_app: Annotated[OptBool, Field(description="Default app for new endpoints.")] = None,
-    subaccount: Annotated[SubaccountId | None, Field(description="Owner subaccount (SA id).")] = None,
+    subaccount: Annotated[SubaccountId | None, Field(description="Owner subaccount.")] = None,
     log_incoming_messages: Annotated[OptBool, Field(description="Log message bodies (default true).")] = None,
     public_uri: Annotated[OptBool, Field(description="Expose a public SIP URI.")] = None,
     callback_url: CallbackUrl = None,
@@ -102,7 +102,7 @@ async def update_application(
     message_method: OptMethod = None,
     default_number_app: Annotated[OptBool, Field(description="Default app for new numbers.")] = None,
     default_endpoint_app: Annotated[OptBool, Field(description="Default app for new endpoints.")] = None,
-    subaccount: Annotated[SubaccountId | None, Field(description="Move to this subaccount (SA id).")] = None,
+    subaccount: Annotated[SubaccountId | None, Field(description="Move to this subaccount.")] = None,
     log_incoming_messages: Annotated[OptBool, Field(description="Log message bodies.")] = None,
     callback_url: CallbackUrl = None,
     callback_method: CallbackMethod = None,

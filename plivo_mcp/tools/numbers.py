@@ -29,7 +29,8 @@ SUMMARY_FIELDS = ("number", "alias", "number_type", "country", "application", "s
                   "monthly_rental_rate", "renewal_date")
 Services = Annotated[str | None, Field(pattern=r"^(voice|sms|mms)(,(voice|sms|mms)){0,2}$",
                                        description="Comma-joined: voice,sms,mms.")]
-Date = Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD.")]
+Date = Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"},
+                                   description="YYYY-MM-DD.")]
 
 
 def digits(number: str) -> str:
@@ -42,12 +43,12 @@ async def list_numbers(
     type: Annotated[Literal["local", "tollfree", "mobile", "national", "fixed"] | None,
                     Field(description="Number type.")] = None,
     number_startswith: Annotated[str | None, Field(pattern=r"^[0-9]{1,15}$", description="Digits prefix.")] = None,
-    subaccount: Annotated[SubaccountId | None, Field(description="Only this subaccount's (SA id).")] = None,
+    subaccount: Annotated[SubaccountId | None, Field(description="Only this subaccount's.")] = None,
     alias: Annotated[str | None, Field(max_length=100, description="Exact alias.")] = None,
     services: Services = None,
-    renewal_date: Annotated[Date, Field(description="Renews on (YYYY-MM-DD).")] = None,
-    renewal_date_before: Annotated[Date, Field(description="Renews before (YYYY-MM-DD).")] = None,
-    renewal_date_after: Annotated[Date, Field(description="Renews after (YYYY-MM-DD).")] = None,
+    renewal_date: Annotated[Date, Field(description="Renews on this date.")] = None,
+    renewal_date_before: Annotated[Date, Field(description="Renews before this date.")] = None,
+    renewal_date_after: Annotated[Date, Field(description="Renews after this date.")] = None,
     limit: Limit = 20,
     offset: Offset = 0,
     fields: Fields = None,
