@@ -1,5 +1,5 @@
-"""Shared fixtures. Sandbox fixtures: `sandbox` (one per session, for read-mostly tests), `fresh_sandbox` (one
-per test, for tests that count or compare state), and `plivo_for(sb, auth_id=None, auth_token=None)` which
+"""Shared fixtures: `anyio_backend` (asyncio), `sb` (a fresh sandbox per test, for tests that count or compare
+state), `sandbox` (one per session, for read-mostly tests), and `plivo_for(sb, auth_id=None, auth_token=None)` which
 returns an official plivo SDK client pointed at a sandbox."""
 
 from __future__ import annotations
@@ -16,17 +16,25 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES_DIR = REPO_ROOT.parent / "shared" / "plivo-api" / "fixtures"
 
 
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(db=":memory:", auth_id=None, auth_token=None)
-    sb.start()
-    yield sb
-    sb.stop()
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
 
 
 @pytest.fixture
-def fresh_sandbox() -> Iterator[Sandbox]:
-    sb = Sandbox(db=":memory:")
+def sb() -> Iterator[Sandbox]:
+    """A fresh sandbox on a free loopback port: the state each test asserts on is its own."""
+    sandbox = Sandbox(db=":memory:")
+    sandbox.start(host="127.0.0.1", port=0)
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    sb = Sandbox(db=":memory:", auth_id=None, auth_token=None)
     sb.start()
     yield sb
     sb.stop()

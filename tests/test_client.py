@@ -6,7 +6,6 @@ Faults the sandbox cannot produce (an empty 200, an unexpected status, an HTML 5
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,17 +19,6 @@ from plivo_mcp.sandbox import Sandbox
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    sandbox = Sandbox(db=":memory:")
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
 
 
 class RecordingClient(PlivoClient):

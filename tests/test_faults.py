@@ -8,7 +8,7 @@ tool sits behind the confirmation guard.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -27,17 +27,6 @@ TRANSIENT = ["429", "502", "503", "504", "drop", "malformed"]
 EVERY_FAULT = [*TRANSIENT, "500"]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    sandbox = Sandbox(db=":memory:")
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
 
 
 def inject(sb: Sandbox, fault: str, method: str, times: int = 1) -> None:

@@ -6,7 +6,6 @@ After every refused attempt the sandbox's state is compared with a snapshot take
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,19 +19,6 @@ from tests.helpers import call, err, ok, server_for
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    sandbox = Sandbox(db=":memory:")
-    sandbox.start(host="127.0.0.1", port=0)
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop()
 
 
 def seed(sb: Sandbox) -> dict[str, Any]:

@@ -38,19 +38,6 @@ INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
 MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    sandbox = Sandbox(db=":memory:")
-    sandbox.start(host="127.0.0.1", port=0)
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop()
 
 
 @contextmanager

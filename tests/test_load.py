@@ -33,10 +33,6 @@ PACING = {"PLIVO_MCP_RATE_LIMIT": 300, "PLIVO_MCP_RATE_WINDOW_S": 1.0}
 POST_FAULTS = 3
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 @pytest.fixture
 def sb() -> Iterator[Sandbox]:

@@ -19,10 +19,6 @@ REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 def run(*args: str | Path, cwd: Path, timeout: float = 180) -> str:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}

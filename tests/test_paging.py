@@ -18,10 +18,6 @@ pytestmark = pytest.mark.anyio
 SEEDED = 45
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 class InFlight:
     """ASGI wrapper around the sandbox app that records the most requests it served at once."""

@@ -19,10 +19,6 @@ pytestmark = pytest.mark.anyio
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 @pytest.mark.slow
 async def test_list_all_pages_reports_progress_over_stdio_when_asked() -> None:

@@ -21,10 +21,6 @@ pytestmark = pytest.mark.anyio
 EXPECTED = {"onboard_customer", "audit_account", "estimate_campaign_cost"}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 @pytest.fixture(scope="module")
 def sb() -> Sandbox:

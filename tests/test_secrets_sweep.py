@@ -30,10 +30,6 @@ CHANGED_PASSWORD = "EpPass-Bob-Changed-08kT"
 TOO_LONG_PASSWORD = "EpPass-Dave-" + "z" * 200
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 @pytest.fixture
 def log_buffer(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:

@@ -6,30 +6,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from plivo_mcp.sandbox import Sandbox
-
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    sandbox = Sandbox(db=":memory:")
-    sandbox.start(host="127.0.0.1", port=0)
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop()
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -29,10 +29,6 @@ GUARDED = {"delete_subaccount", "delete_application", "delete_endpoint", "unrent
 HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
 
 async def listed_tools(**overrides: Any) -> list[dict[str, Any]]:
     config = load_settings(PLIVO_AUTH_ID=overrides.pop("auth_id", "MASANDBOXDEMO0000001"),

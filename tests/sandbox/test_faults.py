@@ -13,27 +13,27 @@ import pytest
 from plivo_mcp.sandbox import Sandbox
 
 
-def test_status_sequence_with_retry_after(fresh_sandbox: Sandbox, http_for) -> None:
-    api = http_for(fresh_sandbox)
-    fresh_sandbox.faults.push_statuses([429, 500, 502, 503], retry_after=2)
+def test_status_sequence_with_retry_after(sb: Sandbox, http_for) -> None:
+    api = http_for(sb)
+    sb.faults.push_statuses([429, 500, 502, 503], retry_after=2)
     responses = [api.get("/") for _ in range(5)]
     assert [r.status_code for r in responses] == [429, 500, 502, 503, 200]
     assert responses[0].headers["retry-after"] == "2"
     assert "retry-after" not in responses[1].headers
     assert all("error" in r.json() for r in responses[:4])
-    assert fresh_sandbox.faults.pending == 0
+    assert sb.faults.pending == 0
 
 
-def test_faults_limited_to_methods(fresh_sandbox: Sandbox, http_for) -> None:
-    api = http_for(fresh_sandbox)
-    fresh_sandbox.faults.push_statuses([503], methods={"POST"})
+def test_faults_limited_to_methods(sb: Sandbox, http_for) -> None:
+    api = http_for(sb)
+    sb.faults.push_statuses([503], methods={"POST"})
     assert api.get("/").status_code == 200
     assert api.post("/", json={"name": "x"}).status_code == 503
-    assert fresh_sandbox.store.account(fresh_sandbox.auth_id)["name"] == "Sandbox Demo"  # not processed
+    assert sb.store.account(sb.auth_id)["name"] == "Sandbox Demo"  # not processed
 
 
-def test_dropped_post_creates_exactly_once(fresh_sandbox: Sandbox, http_for) -> None:
-    sb = fresh_sandbox
+def test_dropped_post_creates_exactly_once(sb: Sandbox, http_for) -> None:
+    sb = sb
     api = http_for(sb)
     sb.faults.drop_connections(1, methods={"POST"})
     with pytest.raises(httpx.TransportError):
@@ -44,39 +44,39 @@ def test_dropped_post_creates_exactly_once(fresh_sandbox: Sandbox, http_for) -> 
     assert sb.faults.pending == 0
 
 
-def test_dropped_get(fresh_sandbox: Sandbox, http_for) -> None:
-    api = http_for(fresh_sandbox)
-    fresh_sandbox.faults.drop_connections(1)
+def test_dropped_get(sb: Sandbox, http_for) -> None:
+    api = http_for(sb)
+    sb.faults.drop_connections(1)
     with pytest.raises(httpx.TransportError):
         api.get("/")
     assert api.get("/").status_code == 200
 
 
-def test_malformed_body(fresh_sandbox: Sandbox, http_for) -> None:
-    api = http_for(fresh_sandbox)
-    fresh_sandbox.faults.malformed_bodies(1)
+def test_malformed_body(sb: Sandbox, http_for) -> None:
+    api = http_for(sb)
+    sb.faults.malformed_bodies(1)
     r = api.get("/")
     assert r.status_code == 200
     with pytest.raises(json.JSONDecodeError):
         r.json()
-    assert api.get("/").json()["auth_id"] == fresh_sandbox.auth_id
+    assert api.get("/").json()["auth_id"] == sb.auth_id
 
 
-def test_latency_setting_applies_and_clears(fresh_sandbox: Sandbox, http_for) -> None:
-    api = http_for(fresh_sandbox)
-    fresh_sandbox.faults.latency_ms = 5
+def test_latency_setting_applies_and_clears(sb: Sandbox, http_for) -> None:
+    api = http_for(sb)
+    sb.faults.latency_ms = 5
     assert api.get("/").status_code == 200
-    fresh_sandbox.faults.clear()
-    assert fresh_sandbox.faults.latency_ms == 0
+    sb.faults.clear()
+    assert sb.faults.latency_ms == 0
     assert Sandbox(latency_ms=7).faults.latency_ms == 7
 
 
-def test_request_count(fresh_sandbox: Sandbox, http_for) -> None:
-    api = http_for(fresh_sandbox)
-    before = fresh_sandbox.request_count
+def test_request_count(sb: Sandbox, http_for) -> None:
+    api = http_for(sb)
+    before = sb.request_count
     api.get("/")
     api.get("/Nope/")
-    assert fresh_sandbox.request_count == before + 2
+    assert sb.request_count == before + 2
 
 
 class _Receiver:
@@ -111,10 +111,10 @@ class _Receiver:
 
 
 @pytest.mark.parametrize("cb_method", ["POST", "GET"])
-def test_async_callback_delivers_result(fresh_sandbox: Sandbox, http_for, cb_method: str) -> None:
+def test_async_callback_delivers_result(sb: Sandbox, http_for, cb_method: str) -> None:
     receiver = _Receiver()
     try:
-        api = http_for(fresh_sandbox)
+        api = http_for(sb)
         r = api.post("/Application/", json={"app_name": "async", "answer_url": "https://e.com",
                                             "callback_url": receiver.url, "callback_method": cb_method})
         assert r.status_code == 200 and r.json()["message"] == "async api spawned"
@@ -130,7 +130,7 @@ def test_async_callback_delivers_result(fresh_sandbox: Sandbox, http_for, cb_met
         receiver.close()
 
 
-def test_async_callback_bad_url_is_400(fresh_sandbox: Sandbox, http_for) -> None:
-    api = http_for(fresh_sandbox)
+def test_async_callback_bad_url_is_400(sb: Sandbox, http_for) -> None:
+    api = http_for(sb)
     r = api.get("/", params={"callback_url": "not a url"})
     assert r.status_code == 400 and "callback_url" in r.json()["error"]

@@ -14,10 +14,10 @@ def test_demo_credentials_shape() -> None:
     assert len(DEMO_AUTH_TOKEN) == 40 and ("_" in DEMO_AUTH_TOKEN or "-" in DEMO_AUTH_TOKEN)
 
 
-def test_account_get_and_update(fresh_sandbox: Sandbox, plivo_for) -> None:
-    client = plivo_for(fresh_sandbox)
+def test_account_get_and_update(sb: Sandbox, plivo_for) -> None:
+    client = plivo_for(sb)
     acct = client.account.get()
-    assert acct.auth_id == fresh_sandbox.auth_id
+    assert acct.auth_id == sb.auth_id
     assert acct.name == "Sandbox Demo"
     resp = client.account.update(name="Renamed", city="Austin")
     assert resp.message == "changed"
@@ -25,13 +25,13 @@ def test_account_get_and_update(fresh_sandbox: Sandbox, plivo_for) -> None:
     assert (acct.name, acct.city, acct.address) == ("Renamed", "Austin", "")
 
 
-def test_subaccount_crud(fresh_sandbox: Sandbox, plivo_for) -> None:
-    client = plivo_for(fresh_sandbox)
+def test_subaccount_crud(sb: Sandbox, plivo_for) -> None:
+    client = plivo_for(sb)
     created = client.subaccounts.create(name="team-a", enabled=True)
     assert created.message == "created" and created.auth_id.startswith("SA") and len(created.auth_token) == 40
     sub = client.subaccounts.get(created.auth_id)
     assert (sub.name, sub.enabled, sub.auth_token) == ("team-a", True, created.auth_token)
-    assert sub.account == f"/v1/Account/{fresh_sandbox.auth_id}/"
+    assert sub.account == f"/v1/Account/{sb.auth_id}/"
     assert client.subaccounts.update(created.auth_id, "team-b", enabled=False).message == "changed"
     sub = client.subaccounts.get(created.auth_id)
     assert (sub.name, sub.enabled) == ("team-b", False)
@@ -53,8 +53,8 @@ def _seed_sub_resources(sb: Sandbox, sa: str) -> tuple[str, str, str]:
     return app_id, ep_id, number
 
 
-def test_subaccount_delete_cascade_false_moves_to_main(fresh_sandbox: Sandbox, plivo_for) -> None:
-    sb = fresh_sandbox
+def test_subaccount_delete_cascade_false_moves_to_main(sb: Sandbox, plivo_for) -> None:
+    sb = sb
     client = plivo_for(sb)
     sa, _ = sb.store.create_subaccount(sb.auth_id, "mover")
     app_id, ep_id, number = _seed_sub_resources(sb, sa)
@@ -65,8 +65,8 @@ def test_subaccount_delete_cascade_false_moves_to_main(fresh_sandbox: Sandbox, p
     assert sb.store.account(sa) is None
 
 
-def test_subaccount_delete_cascade_true_deletes(fresh_sandbox: Sandbox, plivo_for) -> None:
-    sb = fresh_sandbox
+def test_subaccount_delete_cascade_true_deletes(sb: Sandbox, plivo_for) -> None:
+    sb = sb
     client = plivo_for(sb)
     sa, _ = sb.store.create_subaccount(sb.auth_id, "goner")
     app_id, ep_id, number = _seed_sub_resources(sb, sa)
@@ -78,8 +78,8 @@ def test_subaccount_delete_cascade_true_deletes(fresh_sandbox: Sandbox, plivo_fo
     assert sb.store.inventory_item(number) is not None  # released numbers go back on sale
 
 
-def test_subaccount_pagination_follows_meta_next(fresh_sandbox: Sandbox, plivo_for) -> None:
-    sb = fresh_sandbox
+def test_subaccount_pagination_follows_meta_next(sb: Sandbox, plivo_for) -> None:
+    sb = sb
     ids = [sb.store.create_subaccount(sb.auth_id, f"s{i}")[0] for i in range(23)]
     client = plivo_for(sb)
     first = client.subaccounts.list()
@@ -91,8 +91,8 @@ def test_subaccount_pagination_follows_meta_next(fresh_sandbox: Sandbox, plivo_f
     assert [s.auth_id for s in [*first, *second]] == list(reversed(ids))
 
 
-def test_subaccount_credentials_cannot_manage_subaccounts(fresh_sandbox: Sandbox, plivo_for) -> None:
-    sb = fresh_sandbox
+def test_subaccount_credentials_cannot_manage_subaccounts(sb: Sandbox, plivo_for) -> None:
+    sb = sb
     sa, token = sb.store.create_subaccount(sb.auth_id, "limited")
     sub_client = plivo_for(sb, sa, token)
     # (Not .list(): plivo-python itself crashes with AttributeError on any error answer to a list call.)
@@ -104,8 +104,8 @@ def test_subaccount_credentials_cannot_manage_subaccounts(fresh_sandbox: Sandbox
     assert acct.auth_id == sa and acct.name == "limited"
 
 
-def test_disabled_subaccount_and_bad_credentials_fail_auth(fresh_sandbox: Sandbox, plivo_for) -> None:
-    sb = fresh_sandbox
+def test_disabled_subaccount_and_bad_credentials_fail_auth(sb: Sandbox, plivo_for) -> None:
+    sb = sb
     sa, token = sb.store.create_subaccount(sb.auth_id, "off", enabled=False)
     with pytest.raises(exceptions.AuthenticationError):
         plivo_for(sb, sa, token).account.get()
@@ -113,8 +113,8 @@ def test_disabled_subaccount_and_bad_credentials_fail_auth(fresh_sandbox: Sandbo
         plivo_for(sb, sb.auth_id, "wrong_token_wrong_token_wrong_token_0000").account.get()
 
 
-def test_sdk_validation_error_on_400(fresh_sandbox: Sandbox, plivo_for) -> None:
-    client = plivo_for(fresh_sandbox)
+def test_sdk_validation_error_on_400(sb: Sandbox, plivo_for) -> None:
+    client = plivo_for(sb)
     with pytest.raises(exceptions.ValidationError):
         client.subaccounts.create(name="")
     assert isinstance(plivo, object)

@@ -8,8 +8,8 @@ from plivo import exceptions
 from plivo_mcp.sandbox import Sandbox
 
 
-def test_application_crud_and_filters(fresh_sandbox: Sandbox, plivo_for) -> None:
-    sb = fresh_sandbox
+def test_application_crud_and_filters(sb: Sandbox, plivo_for) -> None:
+    sb = sb
     client = plivo_for(sb)
     sa, _ = sb.store.create_subaccount(sb.auth_id, "apps")
     created = client.applications.create(app_name="support-line", answer_url="https://example.com/answer")
@@ -47,8 +47,8 @@ def _app_with_endpoints(sb: Sandbox) -> tuple[str, list[str]]:
     return app_id, eps
 
 
-def test_application_delete_cascade_true(fresh_sandbox: Sandbox, plivo_for) -> None:
-    sb = fresh_sandbox
+def test_application_delete_cascade_true(sb: Sandbox, plivo_for) -> None:
+    sb = sb
     client = plivo_for(sb)
     app_id, eps = _app_with_endpoints(sb)
     client.applications.delete(app_id)  # cascade defaults to true
@@ -57,8 +57,8 @@ def test_application_delete_cascade_true(fresh_sandbox: Sandbox, plivo_for) -> N
             client.endpoints.get(ep)
 
 
-def test_application_delete_cascade_false_moves_endpoints(fresh_sandbox: Sandbox, plivo_for) -> None:
-    sb = fresh_sandbox
+def test_application_delete_cascade_false_moves_endpoints(sb: Sandbox, plivo_for) -> None:
+    sb = sb
     client = plivo_for(sb)
     app_id, eps = _app_with_endpoints(sb)
     target = sb.store.create_application(sb.auth_id, "heir", "https://example.com/h")
@@ -69,8 +69,8 @@ def test_application_delete_cascade_false_moves_endpoints(fresh_sandbox: Sandbox
         client.applications.get(app_id)
 
 
-def test_application_delete_cascade_false_orphans_endpoints(fresh_sandbox: Sandbox, plivo_for) -> None:
-    sb = fresh_sandbox
+def test_application_delete_cascade_false_orphans_endpoints(sb: Sandbox, plivo_for) -> None:
+    sb = sb
     client = plivo_for(sb)
     app_id, eps = _app_with_endpoints(sb)
     client.applications.delete(app_id, cascade=False)
@@ -78,8 +78,8 @@ def test_application_delete_cascade_false_orphans_endpoints(fresh_sandbox: Sandb
         assert client.endpoints.get(ep).application is None
 
 
-def test_application_delete_unknown_heir_changes_nothing(fresh_sandbox: Sandbox, plivo_for) -> None:
-    sb = fresh_sandbox
+def test_application_delete_unknown_heir_changes_nothing(sb: Sandbox, plivo_for) -> None:
+    sb = sb
     client = plivo_for(sb)
     app_id, _ = _app_with_endpoints(sb)
     before = sb.store.snapshot()
@@ -88,8 +88,8 @@ def test_application_delete_unknown_heir_changes_nothing(fresh_sandbox: Sandbox,
     assert sb.store.snapshot() == before
 
 
-def test_endpoint_crud(fresh_sandbox: Sandbox, plivo_for) -> None:
-    sb = fresh_sandbox
+def test_endpoint_crud(sb: Sandbox, plivo_for) -> None:
+    sb = sb
     client = plivo_for(sb)
     app_id = sb.store.create_application(sb.auth_id, "sip", "https://example.com/a")
     created = client.endpoints.create(username="alice", password="hunter22", alias="Alice", app_id=app_id)
@@ -113,8 +113,8 @@ def test_endpoint_crud(fresh_sandbox: Sandbox, plivo_for) -> None:
         client.endpoints.create(username="bob", password="shrt", alias="x")
 
 
-def test_phone_number_search_buy_and_number_lifecycle(fresh_sandbox: Sandbox, plivo_for) -> None:
-    sb = fresh_sandbox
+def test_phone_number_search_buy_and_number_lifecycle(sb: Sandbox, plivo_for) -> None:
+    sb = sb
     client = plivo_for(sb)
     found = client.numbers.search(country_iso="US", type="tollfree")
     assert found.meta.total_count >= 5
@@ -155,8 +155,8 @@ def test_phone_number_search_buy_and_number_lifecycle(fresh_sandbox: Sandbox, pl
         client.numbers.search(country_iso="usa")
 
 
-def test_number_pagination(fresh_sandbox: Sandbox, plivo_for) -> None:
-    sb = fresh_sandbox
+def test_number_pagination(sb: Sandbox, plivo_for) -> None:
+    sb = sb
     rented = [sb.store.rent_number(sb.auth_id, country_iso="US") for _ in range(25)]
     client = plivo_for(sb)
     seen, offset, pages = [], 0, 0
@@ -183,8 +183,8 @@ def test_pricing(sandbox: Sandbox, plivo_for) -> None:
         client.pricing.get("ZZ")
 
 
-def test_subaccount_scoping(fresh_sandbox: Sandbox, plivo_for) -> None:
-    sb = fresh_sandbox
+def test_subaccount_scoping(sb: Sandbox, plivo_for) -> None:
+    sb = sb
     sa1, tok1 = sb.store.create_subaccount(sb.auth_id, "one")
     sa2, _ = sb.store.create_subaccount(sb.auth_id, "two")
     main_app = sb.store.create_application(sb.auth_id, "main", "https://example.com/m")

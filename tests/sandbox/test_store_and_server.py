@@ -45,8 +45,8 @@ def test_persistence_across_restart(tmp_path: Path) -> None:
         assert sb2.store.inventory_item(number) is None  # the inventory is not re-seeded
 
 
-def test_concurrent_writers_lose_nothing(fresh_sandbox: Sandbox) -> None:
-    sb = fresh_sandbox
+def test_concurrent_writers_lose_nothing(sb: Sandbox) -> None:
+    sb = sb
     errors: list[str] = []
     ids: list[str] = []
     lock = threading.Lock()

@@ -26,8 +26,8 @@ def _obj_keys(name: str) -> set[str]:
     return set(json.loads(path.read_text())["objects"][0])
 
 
-def test_bodies_carry_fixture_keys(fresh_sandbox: Sandbox, http_for) -> None:
-    sb = fresh_sandbox
+def test_bodies_carry_fixture_keys(sb: Sandbox, http_for) -> None:
+    sb = sb
     api = http_for(sb)
     checks: list[tuple[str, httpx.Response]] = []
     checks.append(("accountGetResponse.json", api.get("/")))
@@ -72,8 +72,8 @@ def test_bodies_carry_fixture_keys(fresh_sandbox: Sandbox, http_for) -> None:
         assert not fixture_obj - set(body["objects"][0]), fixture
 
 
-def test_status_codes_and_error_shapes(fresh_sandbox: Sandbox, http_for) -> None:
-    sb = fresh_sandbox
+def test_status_codes_and_error_shapes(sb: Sandbox, http_for) -> None:
+    sb = sb
     api = http_for(sb)
     r = api.put("/Application/")
     assert r.status_code == 405 and "error" in r.json() and "api_id" in r.json()
@@ -120,18 +120,18 @@ def test_status_codes_and_error_shapes(fresh_sandbox: Sandbox, http_for) -> None
     ("POST", "/Endpoint/", {"json": {"username": "bob", "alias": "b"}}, "password"),
 ])
 def test_bad_input_is_400_naming_the_parameter_and_changes_nothing(
-        fresh_sandbox: Sandbox, http_for, method: str, path: str, kwargs: dict, needle: str) -> None:
-    api = http_for(fresh_sandbox)
-    before = fresh_sandbox.store.snapshot()
+        sb: Sandbox, http_for, method: str, path: str, kwargs: dict, needle: str) -> None:
+    api = http_for(sb)
+    before = sb.store.snapshot()
     r = api.request(method, path, **kwargs)
     assert r.status_code == 400, r.text
     body = r.json()
     assert needle in body["error"] and "api_id" in body
-    assert fresh_sandbox.store.snapshot() == before
+    assert sb.store.snapshot() == before
 
 
-def test_string_booleans_null_and_repeated_path_ids(fresh_sandbox: Sandbox, http_for) -> None:
-    sb = fresh_sandbox
+def test_string_booleans_null_and_repeated_path_ids(sb: Sandbox, http_for) -> None:
+    sb = sb
     api = http_for(sb)
     r = api.post("/Subaccount/", json={"name": "s", "enabled": "TRUE"})
     sa = r.json()["auth_id"]
@@ -157,8 +157,8 @@ def test_string_booleans_null_and_repeated_path_ids(fresh_sandbox: Sandbox, http
     assert r.status_code == 201
 
 
-def test_meta_links_preserve_filters(fresh_sandbox: Sandbox, http_for) -> None:
-    sb = fresh_sandbox
+def test_meta_links_preserve_filters(sb: Sandbox, http_for) -> None:
+    sb = sb
     for i in range(22):
         sb.store.create_application(sb.auth_id, f"pre{i}", "https://e.com")
     api = http_for(sb)
@@ -169,8 +169,8 @@ def test_meta_links_preserve_filters(fresh_sandbox: Sandbox, http_for) -> None:
     assert len(nxt["objects"]) == 2 and nxt["meta"]["next"] is None
 
 
-def test_default_apps(fresh_sandbox: Sandbox, http_for) -> None:
-    sb = fresh_sandbox
+def test_default_apps(sb: Sandbox, http_for) -> None:
+    sb = sb
     api = http_for(sb)
     a = api.post("/Application/", json={"app_name": "a", "answer_url": "https://e.com",
                                         "default_endpoint_app": True, "default_number_app": "true"}).json()["app_id"]

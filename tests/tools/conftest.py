@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from mcp import Client
 
 from plivo_mcp.sandbox import Sandbox
 from tests.helpers import server_for
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    sandbox = Sandbox(db=":memory:")
-    sandbox.start(host="127.0.0.1", port=0)
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop()
 
 
 @pytest.fixture
