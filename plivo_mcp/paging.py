@@ -37,12 +37,15 @@ async def fetch_pages(client: PlivoClient, path: str, params: dict[str, Any], *,
     if not all_pages:
         return await client.get(path, {**params, "limit": limit, "offset": offset})
     first = await client.get(path, {**params, "limit": min(PAGE_SIZE, max_items), "offset": offset})
-    objects: list[dict[str, Any]] = list(first.get("objects") or [])
-    meta = first.get("meta") or {}
-    total = meta.get("total_count")
-    if total is None:
+    meta = first.get("meta")
+    if not isinstance(meta, dict) or not isinstance(first.get("objects"), list):
+        return first  # not a list answer: page_of reports the shape, as for a single page
+    objects: list[dict[str, Any]] = list(first["objects"])
+    try:
+        total = int(meta["total_count"])
+    except (KeyError, TypeError, ValueError):
         return await _sequential(client, path, params, first, offset, max_items, ctx)
-    end = min(int(total), offset + max_items)
+    end = max(offset + len(objects), min(total, offset + max_items))
     await report_progress(ctx, len(objects), end - offset, f"fetched {len(objects)} of {end - offset}")
     starts = list(range(offset + len(objects), end, PAGE_SIZE)) if objects else []
     pages = await _fetch_concurrently(client, path, params, starts, end, ctx, done=len(objects),
@@ -51,7 +54,7 @@ async def fetch_pages(client: PlivoClient, path: str, params: dict[str, Any], *,
         objects.extend(page.get("objects") or [])
     objects = objects[:max_items]
     fetched_to = offset + len(objects)
-    more = fetched_to < int(total)
+    more = fetched_to < total
     return {"meta": {"offset": offset, "limit": len(objects), "total_count": total, "next": True if more else None},
             "objects": objects}
 

@@ -194,3 +194,8 @@ async def test_without_total_count_pages_are_followed_one_by_one():
     whole = await fetch_pages(NoTotalCount(50), "X/", {}, limit=20, offset=0, all_pages=True,  # type: ignore[arg-type]
                               max_items=1000)
     assert len(whole["objects"]) == 50 and whole["meta"]["next"] is None
+
+
+async def test_offset_past_the_end_is_an_empty_last_page(client: Client):
+    answer = await ok(client, "list_applications", {"all_pages": True, "offset": 100})
+    assert answer["items"] == [] and answer["page"]["next_offset"] is None and answer["page"]["total_count"] == SEEDED
