@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -74,31 +73,8 @@ def _fmt(value: Any) -> str:
 
 
 def start_sandbox(sb: Any) -> str:
-    """Start a Sandbox on a free loopback port, with Nagle off on its connections.
-
-    asyncio sets TCP_NODELAY on accepted sockets only when the listening socket's proto is IPPROTO_TCP; a
-    socket made as socket(family, SOCK_STREAM) has proto 0, so every small two-write response (headers, then
-    body) waits ~40 ms for the client's delayed ACK. Until the sandbox makes its socket with IPPROTO_TCP, the
-    benchmarks do, or every figure would measure that stall instead of the server.
-    """
-    from plivo_mcp.sandbox import runner
-
-    probe = runner.bind_socket("127.0.0.1", 0)
-    needs_fix = probe.proto != socket.IPPROTO_TCP
-    probe.close()
-    if needs_fix:
-        runner.bind_socket = _bind_tcp_socket
+    """Start a Sandbox on a free loopback port; returns its base URL."""
     return sb.start(host="127.0.0.1", port=0)
-
-
-def _bind_tcp_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    sock.set_inheritable(True)
-    return sock
 
 
 class SandboxProcess:
