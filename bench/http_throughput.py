@@ -2,7 +2,8 @@
 --transport http` (stateless streamable HTTP, bearer token), against the sandbox in its own process.
 
 Baseline, same run: the same 32 clients calling the sandbox's account endpoint directly (the upstream's own
-ceiling on this machine). Each client sends raw JSON-RPC POSTs to /mcp, so the load generator stays light.
+ceiling on this machine). Each client holds one keep-alive connection and sends raw JSON-RPC POSTs to /mcp through a
+minimal HTTP/1.1 client, so the load generator stays light.
 The sandbox adds 20 ms per request; its and the server's rate limits are raised so the figure is the server's
 throughput, not the pacing. Reports calls per second, p50/p99 latency, errors (must be 0) and the server's peak
 memory (VmHWM).
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import json
 import socket
 import subprocess
 import sys
@@ -56,6 +59,46 @@ async def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("server did not become healthy")
 
 
+class RawHttp:
+    """One keep-alive HTTP/1.1 connection with a minimal client: a load generator this light leaves the CPU to
+    the servers (httpx's async pool costs ~2-6 ms of CPU per request at 32 connections, more than the server)."""
+
+    def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
+        self.host, self.port = host, port
+        self.head = "".join(f"{k}: {v}\r\n" for k, v in {"Host": f"{host}:{port}", **headers}.items())
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(f"{method} {path} HTTP/1.1\r\n{self.head}Content-Length: {len(body)}\r\n\r\n".encode()
+                          + body)
+        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        status = int(head[0].split()[1])
+        fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head[1:] if line)}
+        if fields.get("transfer-encoding") == "chunked":
+            data = b""
+            while size := int((await self.reader.readuntil(b"\r\n")).strip(), 16):
+                data += (await self.reader.readexactly(size + 2))[:-2]
+            await self.reader.readuntil(b"\r\n")
+        else:
+            data = await self.reader.readexactly(int(fields.get("content-length", "0")))
+        if fields.get("connection") == "close":
+            self.writer.close()
+            self.writer = None
+        return status, data
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
 async def load(clients: int, calls: int, send: Any) -> tuple[float, list[float], int]:
     """`clients` workers, each making `calls` sequential calls; returns wall time, latencies, errors."""
     latencies: list[float] = []
@@ -66,7 +109,7 @@ async def load(clients: int, calls: int, send: Any) -> tuple[float, list[float],
         for i in range(calls):
             t0 = time.perf_counter()
             try:
-                ok = await send(n * calls + i)
+                ok = await send(n, n * calls + i)
             except Exception:
                 ok = False
             latencies.append(time.perf_counter() - t0)
@@ -78,7 +121,6 @@ async def load(clients: int, calls: int, send: Any) -> tuple[float, list[float],
 
 
 async def run(clients: int, calls: int, latency_ms: int) -> list[tuple[Any, ...]]:
-    import httpx
 
     rows = []
     with SandboxProcess(latency_ms=latency_ms, rate_limit=HIGH_RATE) as sb:
@@ -90,29 +132,35 @@ async def run(clients: int, calls: int, latency_ms: int) -> list[tuple[Any, ...]
         url = f"http://127.0.0.1:{port}"
         try:
             await wait_healthy(url, proc)
-            limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-            mcp_headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json, text/event-stream",
-                           "Content-Type": "application/json"}
-            async with httpx.AsyncClient(base_url=url, headers=mcp_headers, limits=limits, timeout=30) as mcp, \
-                    httpx.AsyncClient(base_url=f"{sb.url}/v1/Account/{sb.auth_id}/", limits=limits, timeout=30,
-                                      auth=(sb.auth_id, sb.auth_token)) as direct:
+            mcp_conns = [RawHttp("127.0.0.1", port, {"Authorization": f"Bearer {TOKEN}",
+                                                      "Accept": "application/json, text/event-stream",
+                                                      "Content-Type": "application/json"}) for _ in range(clients)]
+            sb_host, sb_port = sb.url.removeprefix("http://").rsplit(":", 1)
+            direct_conns = [RawHttp(sb_host, int(sb_port), {"Authorization": basic(sb.auth_id, sb.auth_token)})
+                            for _ in range(clients)]
+            account_path = f"/v1/Account/{sb.auth_id}/"
 
-                async def via_mcp(n: int) -> bool:
-                    body = {"jsonrpc": "2.0", "id": n, "method": "tools/call",
-                            "params": {"name": "get_account", "arguments": {}}}
-                    r = await mcp.post("/mcp", json=body)
-                    if r.status_code != 200:
-                        return False
-                    result = r.json().get("result") or {}
-                    return bool(result) and not result.get("isError")
+            async def via_mcp(n: int, call_id: int) -> bool:
+                body = {"jsonrpc": "2.0", "id": call_id, "method": "tools/call",
+                        "params": {"name": "get_account", "arguments": {}}}
+                status, data = await mcp_conns[n].request("POST", "/mcp", json.dumps(body).encode())
+                if status != 200:
+                    return False
+                result = json.loads(data).get("result") or {}
+                return bool(result) and not result.get("isError")
 
-                async def via_direct(n: int) -> bool:
-                    return (await direct.get("")).status_code == 200
+            async def via_direct(n: int, call_id: int) -> bool:
+                status, _ = await direct_conns[n].request("GET", account_path)
+                return status == 200
 
-                await load(clients, 2, via_mcp)  # warm: pools, first-call imports
+            try:
+                await load(clients, 2, via_mcp)  # warm: connections, pools, first-call imports
                 await load(clients, 2, via_direct)
                 direct_wall, direct_lat, direct_err = await load(clients, calls, via_direct)
                 mcp_wall, mcp_lat, mcp_err = await load(clients, calls, via_mcp)
+            finally:
+                for conn in (*mcp_conns, *direct_conns):
+                    conn.close()
             rss = peak_rss_mib(proc.pid)
         finally:
             proc.terminate()
@@ -120,7 +168,7 @@ async def run(clients: int, calls: int, latency_ms: int) -> list[tuple[Any, ...]
     total = clients * calls
     ms = 1000
     direct_rate, mcp_rate = total / direct_wall, total / mcp_wall
-    rows.append(("direct httpx to the sandbox", f"{direct_rate:.0f}", percentile(direct_lat, 50) * ms,
+    rows.append(("direct to the sandbox (same light client)", f"{direct_rate:.0f}", percentile(direct_lat, 50) * ms,
                  percentile(direct_lat, 99) * ms, direct_err, "", "1.00x"))
     rows.append(("plivo-mcp over streamable HTTP", f"{mcp_rate:.0f}", percentile(mcp_lat, 50) * ms,
                  percentile(mcp_lat, 99) * ms, mcp_err, f"{rss:.0f}", f"{mcp_rate / direct_rate:.2f}x"))
