@@ -131,7 +131,8 @@ async def test_other_list_tools_take_all_pages(seeded: Sandbox):
 
 async def test_pages_are_fetched_concurrently_but_capped():
     sb = Sandbox(db=":memory:", latency_ms=20)
-    for i in range(180):
+    seeded_apps = (MAX_IN_FLIGHT + 3) * 20  # more pages than may be in flight at once
+    for i in range(seeded_apps):
         sb.store.create_application(sb.auth_id, f"bulk-{i:03d}", "https://example.com/answer")
     recorder = InFlight(sb.app)
     sb.app = recorder  # type: ignore[assignment]
@@ -141,7 +142,7 @@ async def test_pages_are_fetched_concurrently_but_capped():
             answer = await ok(c, "list_applications", {"all_pages": True, "max_items": 1000})
     finally:
         sb.stop()
-    assert answer["page"]["returned"] == 180
+    assert answer["page"]["returned"] == seeded_apps
     assert 2 <= recorder.peak <= MAX_IN_FLIGHT
 
 

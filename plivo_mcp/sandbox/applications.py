@@ -88,10 +88,7 @@ def create(ctx: Ctx) -> Result:
 
 def list_(ctx: Ctx) -> Result:
     owners = ctx.owner_filter()
-    rows = ctx.store.list_applications(owners)
-    prefix = opt_str(ctx.params, "app_name")
-    if prefix:
-        rows = [r for r in rows if r["app_name"].startswith(prefix)]
+    rows = ctx.store.list_applications(owners, name_prefix=opt_str(ctx.params, "app_name"))
     return page(ctx, "Application", rows, lambda r: render(ctx, r), ("subaccount", "app_name"))
 
 

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -176,7 +176,7 @@ def check_subaccount_id(v: str, name: str = "subaccount") -> str:
     return v
 
 
-def page(ctx: Ctx, resource: str, rows: list[Any], render: Callable[[Any], dict[str, Any]],
+def page(ctx: Ctx, resource: str, rows: Sequence[Any], render: Callable[[Any], dict[str, Any]],
          filters: tuple[str, ...] = ()) -> Result:
     """A list response: validates limit/offset, slices, and builds meta with relative next/previous URLs."""
     limit = opt_int(ctx.params, "limit")
