@@ -120,7 +120,7 @@ class PlivoClient:
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
                 timeout=httpx.Timeout(self._timeout_s, connect=min(self._timeout_s, 10.0)),
                 proxy=self._proxy,
-                limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+                limits=httpx.Limits(max_connections=20, max_keepalive_connections=20),
             )
             self._loop = loop
         return self._http
