@@ -100,3 +100,13 @@ async def _sequential(client: PlivoClient, path: str, params: dict[str, Any], fi
     more = bool(meta.get("next"))
     return {"meta": {"offset": offset, "limit": len(objects), "total_count": None, "next": True if more else None},
             "objects": objects}
+
+
+async def collect_items(client: PlivoClient, path: str, params: dict[str, Any] | None = None,
+                        max_items: int = 200) -> tuple[list[dict[str, Any]], int]:
+    """Every object of a list (up to `max_items`), newest first, and the total the API reports."""
+    data = await fetch_pages(client, path, params or {}, limit=PAGE_SIZE, offset=0, all_pages=True,
+                             max_items=max_items)
+    objects = list(data.get("objects") or [])
+    total = (data.get("meta") or {}).get("total_count")
+    return objects, max(int(total), len(objects)) if total is not None else len(objects)

@@ -108,22 +108,6 @@ def changed(data: dict[str, Any], **ids: Any) -> dict[str, Any]:
     return out
 
 
-async def collect_items(client: Any, path: str, params: dict[str, Any] | None = None,
-                        max_items: int = 200) -> tuple[list[dict[str, Any]], int]:
-    """Every object of a list (up to `max_items`), newest first, and the total the API reports."""
-    items: list[dict[str, Any]] = []
-    offset, total = 0, 0
-    while len(items) < max_items:
-        data = await client.get(path, {**(params or {}), "limit": 20, "offset": offset})
-        objects = data.get("objects") or []
-        total = int((data.get("meta") or {}).get("total_count") or 0)
-        items.extend(objects)
-        offset += len(objects)
-        if not objects or offset >= total:
-            break
-    return items[:max_items], max(total, len(items))
-
-
 def sample(items: list[dict[str, Any]], key: str, total: int | None = None, first: int = 5) -> dict[str, Any]:
     """A count and the first few names: enough for a person to recognise what a change touches."""
     return {"count": len(items) if total is None else total, "first": [i.get(key) for i in items[:first]]}

@@ -8,8 +8,8 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from plivo_mcp.errors import invalid_argument
-from plivo_mcp.paging import fetch_pages
-from plivo_mcp.shaping import changed, clean, collect_items, compact_links, page_of, sample
+from plivo_mcp.paging import collect_items, fetch_pages
+from plivo_mcp.shaping import changed, clean, compact_links, page_of, sample
 from plivo_mcp.tools.common import (
     AllPages,
     CallbackMethod,
