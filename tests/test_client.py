@@ -19,8 +19,6 @@ from plivo_mcp.sandbox import Sandbox
 pytestmark = pytest.mark.anyio
 
 
-
-
 class RecordingClient(PlivoClient):
     """Records every backoff the retry policy asks for and skips the actual sleep."""
 
@@ -233,3 +231,58 @@ async def test_clients_for_the_same_account_share_one_limiter(sb: Sandbox) -> No
     assert client_for(sb).limiter is client_for(sb).limiter
     other = PlivoClient(sb.base_url, "SA" + "C" * 18, "token-other")
     assert other.limiter is not client_for(sb).limiter
+
+
+class WireRecorder:
+    """ASGI wrapper around the sandbox app that keeps what each request carried on the wire."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.requests = app, []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        chunks: list[bytes] = []
+
+        async def replay() -> dict[str, Any]:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            return message
+
+        self.requests.append({"method": scope["method"], "path": scope["path"], "query": scope["query_string"],
+                              "headers": dict(scope["headers"]), "body": chunks})
+        await self.app(scope, replay, send)
+
+
+async def test_wire_format_basic_auth_user_agent_query_and_json_bodies():
+    import base64
+    import json
+
+    from plivo_mcp import __version__
+
+    sb = Sandbox(db=":memory:")
+    recorder = WireRecorder(sb.app)
+    sb.app = recorder  # type: ignore[assignment]
+    sb.start(host="127.0.0.1", port=0)
+    client = PlivoClient(sb.base_url, sb.auth_id, sb.auth_token)
+    try:
+        await client.get("Application/", {"limit": 5, "app_name": "x"})
+        created = await client.post("Subaccount/", {"name": "wire", "enabled": True})
+        await client.delete(f"Subaccount/{created['auth_id']}/", {"cascade": False})
+    finally:
+        await client.aclose()
+        sb.stop()
+    get, post, delete = recorder.requests
+    expected_auth = b"Basic " + base64.b64encode(f"{sb.auth_id}:{sb.auth_token}".encode())
+    for request in (get, post, delete):
+        assert request["headers"][b"authorization"] == expected_auth
+        assert request["headers"][b"user-agent"] == f"plivo-mcp/{__version__}".encode()
+        assert request["path"].startswith(f"/v1/Account/{sb.auth_id}/")
+    assert get["method"] == "GET" and b"limit=5" in get["query"] and b"app_name=x" in get["query"]
+    assert b"".join(get["body"]) == b""
+    assert post["headers"][b"content-type"] == b"application/json"
+    assert json.loads(b"".join(post["body"])) == {"name": "wire", "enabled": True}
+    assert delete["method"] == "DELETE" and json.loads(b"".join(delete["body"])) == {"cascade": False}
