@@ -42,6 +42,9 @@ def configure_logging(level: str = "info") -> None:
         foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
     ))
     root = logging.getLogger()
+    # httpx logs every request at INFO; the server logs one line per tool call instead.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     root.handlers[:] = [handler]
     root.setLevel(max(numeric, logging.INFO) if numeric < logging.INFO else numeric)
     _configured = True

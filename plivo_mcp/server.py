@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -76,6 +77,21 @@ class PlivoMCP(MCPServer):
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None
                         ) -> Any:
+        started = time.perf_counter()
+        result = await self._call_tool(name, arguments, context)
+        # One line per call: what an operator needs to follow an assistant's work (argument names only: the
+        # values may be secrets or personal data).
+        outcome = "ok"
+        if isinstance(result, CallToolResult) and result.is_error:
+            error = (result.structured_content or {}).get("error")
+            outcome = error.get("code", "error") if isinstance(error, dict) else "error"
+        elif not isinstance(result, CallToolResult):
+            outcome = "input_required"
+        _log().info("tool_call", tool=name, outcome=outcome, arguments=sorted(arguments),
+                    duration_ms=round((time.perf_counter() - started) * 1000, 1))
+        return result
+
+    async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context | None) -> Any:
         if name not in self.specs and (spec := REGISTRY_BY_NAME.get(name)) is not None:
             return error_result(unavailable(spec, self.config), self)
         try:
@@ -123,6 +139,12 @@ class DeferredToolManager(ToolManager):
 
 
 REGISTRY_BY_NAME = {spec.name: spec for spec in REGISTRY}
+
+
+def _log() -> Any:
+    from plivo_mcp.logs import get_logger
+
+    return get_logger("plivo_mcp.tools")
 
 
 def unavailable(spec: ToolSpec, config: Settings) -> PlivoToolError:

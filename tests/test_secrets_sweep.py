@@ -127,7 +127,7 @@ async def test_no_secret_in_any_answer_or_log_line(log_buffer: io.StringIO) -> N
     assert len(secrets) >= 7
     log_lines = log_buffer.getvalue().splitlines()
     assert sum("sweep_probe" in line for line in log_lines) == 2, "log capture is not working"
-    assert any("HTTP Request" in line for line in log_lines), "the server's own log lines were not captured"
+    assert any('"tool_call"' in line for line in log_lines), "the server's own log lines were not captured"
     for secret in secrets:
         for answer in call.answers:
             assert secret not in answer, f"secret ...{secret[-4:]} leaked in an answer: {answer[:200]}"

@@ -75,8 +75,11 @@ def test_stdout_is_only_json_rpc_and_logs_are_json_on_stderr(sb):
         proc.wait(timeout=30)
     stderr = proc.stderr.read()
     assert answers[1]["id"] == 2 and not answers[1]["result"]["isError"]
-    log_lines = [line for line in stderr.splitlines() if line.strip()]
-    assert log_lines and all(json.loads(line)["event"] for line in log_lines)
+    log_lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    assert log_lines and all(entry["event"] for entry in log_lines)
+    calls = [entry for entry in log_lines if entry["event"] == "tool_call"]
+    assert [(c["tool"], c["outcome"]) for c in calls] == [("get_account", "ok")]
+    assert not [entry for entry in log_lines if entry.get("logger") == "httpx"]  # one line per call, not per request
     assert sb.auth_token not in stderr
 
 
