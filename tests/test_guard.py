@@ -366,3 +366,29 @@ async def test_subaccount_credentials_cannot_manage_subaccounts(sb):
         error = await err(c, "delete_endpoint", {"endpoint_id": ids["ep1"]})  # the main account's
         assert error["code"] == "not_found"
     assert sb.store.snapshot() == before
+
+
+async def test_state_change_while_the_person_is_asked(sb):
+    ids = seed(sb)
+    messages: list[str] = []
+
+    async def answer_after_a_change(context: Any, params: Any) -> ElicitResult:
+        messages.append(params.message)
+        if len(messages) == 1:  # someone attaches another endpoint while the dialog is open
+            sb.store.create_endpoint(sb.auth_id, "erin", "password5", "Erin", ids["app"])
+        return ElicitResult(action="accept", content={"confirm": "main_pbx"})
+
+    # Legacy era: one request; the body re-reads the state and refuses, showing the fresh preview.
+    async with Client(server_for(sb), mode="legacy", elicitation_callback=answer_after_a_change) as c:
+        error = await err(c, "delete_application", {"app_id": ids["app"]})
+    assert error["code"] == "state_changed" and error["preview"]["endpoints"]["count"] == 3
+    assert ids["app"] in ids_of(sb, "applications", "app_id")
+
+    # 2026 era: the retry renders a different question, so the person is asked again about the new state.
+    messages.clear()
+    sb.store.create_endpoint(sb.auth_id, "frank", "password6", "Frank", ids["app"])
+    async with Client(server_for(sb), mode="auto", elicitation_callback=answer_after_a_change) as c:
+        await ok(c, "delete_application", {"app_id": ids["app"]})
+    assert len(messages) == 2 and '"count":4' in messages[0].replace(" ", "")
+    assert '"count":5' in messages[1].replace(" ", "")
+    assert ids["app"] not in ids_of(sb, "applications", "app_id")
