@@ -73,13 +73,14 @@ def http_server(sb: Sandbox, **settings: Any) -> Iterator[tuple[str, PlivoMCP]]:
 
 
 def mcp_client(url: str, headers: dict[str, str] | None = None, token: str | None = TOKEN,
-               mode: str = "auto") -> Client:
+               mode: str = "auto", elicitation_callback: Any = None) -> Client:
     import httpx2
     from mcp.client.streamable_http import streamable_http_client
 
     all_headers = {**({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
     http = httpx2.AsyncClient(headers=all_headers, timeout=30.0)
-    return Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode)  # type: ignore[arg-type]
+    return Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode,  # type: ignore[arg-type]
+                  elicitation_callback=elicitation_callback)
 
 
 def post(url: str, headers: dict[str, str], body: dict[str, Any] = INIT) -> httpx.Response:
@@ -318,3 +319,26 @@ async def test_confirmation_token_from_one_replica_is_accepted_by_another(sb: Sa
 
 def _endpoint_ids(sb: Sandbox) -> set[str]:
     return {row["endpoint_id"] for row in sb.store.snapshot()["endpoints"]}
+
+
+async def test_guarded_delete_asks_the_person_over_stateless_http(sb: Sandbox) -> None:
+    """Hosted agents: on the 2026 protocol the question rides an input_required result, no back-channel needed."""
+    from mcp.types import ElicitResult
+
+    endpoint_id = sb.store.create_endpoint(sb.auth_id, "remote", "password9", "Remote desk")
+    username = next(e["username"] for e in sb.store.snapshot()["endpoints"] if e["endpoint_id"] == endpoint_id)
+    asked: list[str] = []
+
+    async def person(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="decline" if len(asked) == 1 else "accept", content={"confirm": username})
+
+    with http_server(sb) as (url, _):
+        async with mcp_client(url, elicitation_callback=person) as client:
+            is_error, refused = await call_json(client, "delete_endpoint", {"endpoint_id": endpoint_id})
+            assert is_error and refused["error"]["code"] == "not_confirmed"
+            assert endpoint_id in {e["endpoint_id"] for e in sb.store.snapshot()["endpoints"]}
+            is_error, done = await call_json(client, "delete_endpoint", {"endpoint_id": endpoint_id})
+    assert not is_error and done["deleted"] == endpoint_id
+    assert f"Type {username} to confirm" in asked[-1]
+    assert endpoint_id not in {e["endpoint_id"] for e in sb.store.snapshot()["endpoints"]}
