@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import sys
 import threading
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from plivo_mcp import __version__
 from plivo_mcp.config import AUTH_ID_PATTERN
 from plivo_mcp.errors import PlivoToolError
+from plivo_mcp.hosts import is_loopback
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -43,14 +43,6 @@ AUTH_TOKEN_HEADER = "x-plivo-auth-token"
 MAX_TENANT_CLIENTS = 128
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def allowed_hosts_for(bind_host: str, extra: Iterable[str] = ()) -> list[str]:

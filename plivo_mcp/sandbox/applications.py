@@ -12,6 +12,7 @@ from plivo_mcp.sandbox.http import (
     changed,
     check_subaccount_id,
     deleted,
+    found,
     opt_bool,
     opt_method,
     opt_str,
@@ -93,10 +94,7 @@ def list_(ctx: Ctx) -> Result:
 
 
 def existing(ctx: Ctx, app_id: str) -> dict[str, Any]:
-    row = ctx.store.get_application(ctx.owners, app_id)
-    if row is None:
-        raise ApiError(404, "not found")
-    return row
+    return found(ctx.store.get_application(ctx.owners, app_id))
 
 
 def get(ctx: Ctx, app_id: str) -> Result:

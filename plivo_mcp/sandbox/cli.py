@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ipaddress
 import sys
 
+from plivo_mcp.hosts import is_loopback
 from plivo_mcp.sandbox.runner import Sandbox, bind_socket, url_for, uvicorn_server
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def run_sandbox(args: argparse.Namespace) -> int:

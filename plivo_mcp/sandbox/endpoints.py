@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from plivo_mcp.sandbox.http import ApiError, Ctx, Result, changed, deleted, opt_str, page, req_str
+from plivo_mcp.sandbox.http import ApiError, Ctx, Result, changed, deleted, found, opt_str, page, req_str
 
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,49}$")
 
@@ -60,10 +60,7 @@ def list_(ctx: Ctx) -> Result:
 
 
 def _existing(ctx: Ctx, endpoint_id: str) -> dict[str, Any]:
-    row = ctx.store.get_endpoint(ctx.owners, endpoint_id)
-    if row is None:
-        raise ApiError(404, "not found")
-    return row
+    return found(ctx.store.get_endpoint(ctx.owners, endpoint_id))
 
 
 def get(ctx: Ctx, endpoint_id: str) -> Result:

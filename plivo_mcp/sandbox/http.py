@@ -203,6 +203,13 @@ def page(ctx: Ctx, resource: str, rows: Sequence[Any], render: Callable[[Any], d
     return 200, {"api_id": ctx.api_id, "meta": meta, "objects": [render(r) for r in rows[offset:offset + limit]]}
 
 
+def found(row: dict[str, Any] | None) -> dict[str, Any]:
+    """The row, or the API's 404 for an object that does not exist (or is not the caller's to see)."""
+    if row is None:
+        raise ApiError(404, "not found")
+    return row
+
+
 def changed(ctx: Ctx) -> Result:
     return 202, {"api_id": ctx.api_id, "message": "changed"}
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from plivo_mcp.sandbox.data import COUNTRIES
 from plivo_mcp.sandbox.endpoints import app_ref
-from plivo_mcp.sandbox.http import ApiError, Ctx, Result, changed, check_subaccount_id, deleted, opt_str, page
+from plivo_mcp.sandbox.http import ApiError, Ctx, Result, changed, check_subaccount_id, deleted, found, opt_str, page
 
 NUMBER_TYPES = {"fixed": "local", "local": "local", "mobile": "mobile", "tollfree": "tollfree",
                 "national": "national"}
@@ -84,10 +84,7 @@ def list_(ctx: Ctx) -> Result:
 
 
 def _existing(ctx: Ctx, number: str) -> dict[str, Any]:
-    row = ctx.store.get_number(ctx.owners, number)
-    if row is None:
-        raise ApiError(404, "not found")
-    return row
+    return found(ctx.store.get_number(ctx.owners, number))
 
 
 def get(ctx: Ctx, number: str) -> Result:

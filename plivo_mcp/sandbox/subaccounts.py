@@ -15,6 +15,7 @@ from plivo_mcp.sandbox.http import (
     changed,
     check_subaccount_id,
     deleted,
+    found,
     opt_bool,
     opt_str,
     page,
@@ -58,10 +59,7 @@ def list_(ctx: Ctx) -> Result:
 def _existing(ctx: Ctx, sa: str) -> dict[str, Any]:
     _main_only(ctx)
     check_subaccount_id(sa, "subaccount id")
-    row = ctx.store.get_subaccount(ctx.caller, sa)
-    if row is None:
-        raise ApiError(404, "not found")
-    return row
+    return found(ctx.store.get_subaccount(ctx.caller, sa))
 
 
 def get(ctx: Ctx, sa: str) -> Result:
