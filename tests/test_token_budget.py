@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client
 
+from bench._util import compact, tokens  # the same counting as bench/tool_surface.py
 from plivo_mcp.sandbox import Sandbox
 from tests.helpers import ok, server_for
 from tests.test_tool_surface import listed_tools
@@ -26,20 +26,6 @@ SERVED_KEYS = ("name", "title", "description", "inputSchema", "annotations")
 TARGET_AVERAGE = 150
 
 
-
-@cache
-def _encoding() -> Any:
-    import bpe_openai  # bundles o200k_base; tiktoken would download it at run time
-
-    return bpe_openai.get_encoding("o200k_base")
-
-
-def tokens(text: str) -> int:
-    return len(_encoding().encode(text))
-
-
-def compact(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 async def tool_costs() -> dict[str, int]:
