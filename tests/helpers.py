@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from mcp import Client
@@ -38,3 +40,15 @@ async def err(client: Client, name: str, args: dict[str, Any] | None = None) -> 
     is_error, data = await call(client, name, args)
     assert is_error, data
     return data["error"]
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve an ASGI app (the MCP HTTP app in tests) on a loopback port for the block; yields its base URL."""
+    from plivo_mcp.sandbox.runner import ServerThread
+
+    server = ServerThread(app, lifespan="on", name="test-http")
+    try:
+        yield server.start()
+    finally:
+        server.stop()

@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +25,7 @@ from mcp import Client
 from plivo_mcp.http_app import allowed_hosts_for, build_http_app, serve_http
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.server import PlivoMCP
-from tests.helpers import server_for
+from tests.helpers import server_for, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -40,29 +39,6 @@ MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, 
 
 
 
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Run `app` under uvicorn in a thread on a loopback port; yield the base URL.
-
-    The socket is bound and listening before uvicorn starts, so a client may connect at once (the kernel queues
-    it) and no readiness polling is needed.
-    """
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
 
 
 @contextmanager

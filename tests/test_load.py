@@ -11,10 +11,8 @@ import asyncio
 import gc
 import json
 import random
-import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -22,7 +20,7 @@ import pytest
 from mcp import Client
 
 from plivo_mcp.sandbox import Sandbox
-from tests.helpers import server_for
+from tests.helpers import server_for, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -104,24 +102,6 @@ async def test_concurrent_calls_in_memory_with_faults_and_flat_memory(sb: Sandbo
     assert live_objects[1] - live_objects[0] < 200, live_objects
 
 
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """`app` under uvicorn in a thread on a loopback port, listening before the thread starts."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(256)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
 
 
 async def test_concurrent_calls_over_http_with_faults(sb: Sandbox) -> None:

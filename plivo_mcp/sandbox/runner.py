@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 from types import TracebackType
+from typing import Any
 
 from plivo_mcp.sandbox.faults import FaultPlan
 from plivo_mcp.sandbox.http import SandboxApp
@@ -34,12 +35,41 @@ def url_for(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def uvicorn_server(app: SandboxApp, log_level: str = "warning"):  # type: ignore[no-untyped-def]
+def uvicorn_server(app: Any, log_level: str = "warning", lifespan: str = "off"):  # type: ignore[no-untyped-def]
     import uvicorn
 
-    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", log_config=None,
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan=lifespan, log_config=None,
                             timeout_graceful_shutdown=1)
     return uvicorn.Server(config)
+
+
+class ServerThread:
+    """An ASGI app served by uvicorn in a daemon thread on a loopback socket: the sandbox, and in tests the
+    MCP HTTP app (which needs `lifespan="on"` to start the SDK's session manager)."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, lifespan: str = "off",
+                 name: str = "asgi-server") -> None:
+        self._sock = bind_socket(host, port)
+        self._server = uvicorn_server(app, lifespan=lifespan)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, name=name,
+                                        daemon=True)
+        self.url = url_for(self._sock)
+
+    def start(self) -> str:
+        """Returns the base URL once the server has started (lifespan included)."""
+        self._thread.start()
+        started = threading.Event()
+        while not started.wait(0.01):
+            if self._server.started:
+                started.set()
+            elif not self._thread.is_alive():
+                raise RuntimeError("server failed to start")
+        return self.url
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+        self._sock.close()
 
 
 class Sandbox:
@@ -58,8 +88,7 @@ class Sandbox:
         self.faults = FaultPlan(latency_ms)
         self.app = SandboxApp(self.store, self.faults, rate_limit=rate_limit, rate_window_s=rate_window_s)
         self.base_url: str | None = None
-        self._server = None
-        self._thread: threading.Thread | None = None
+        self._server: ServerThread | None = None
 
     @property
     def request_count(self) -> int:
@@ -67,30 +96,16 @@ class Sandbox:
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve in a daemon thread; returns the base URL once the server accepts connections."""
-        if self._thread is not None:
+        if self._server is not None:
             raise RuntimeError("sandbox already started")
-        sock = bind_socket(host, port)
-        server = uvicorn_server(self.app)
-        self._server = server
-        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                        name="plivo-sandbox", daemon=True)
-        self._thread.start()
-        started = threading.Event()
-        while not started.wait(0.01):
-            if server.started:
-                started.set()
-            elif not self._thread.is_alive():
-                raise RuntimeError("sandbox server failed to start")
-        self.base_url = url_for(sock)
+        self._server = ServerThread(self.app, host, port, name="plivo-sandbox")
+        self.base_url = self._server.start()
         return self.base_url
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._server.stop()
         self._server = None
-        self._thread = None
 
     def __enter__(self) -> Sandbox:
         self.start()
