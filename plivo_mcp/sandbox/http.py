@@ -203,6 +203,15 @@ def page(ctx: Ctx, resource: str, rows: Sequence[Any], render: Callable[[Any], d
     return 200, {"api_id": ctx.api_id, "meta": meta, "objects": [render(r) for r in rows[offset:offset + limit]]}
 
 
+def req_country_iso(params: dict[str, Any]) -> str:
+    iso = opt_str(params, "country_iso")
+    if not iso:
+        raise ApiError(400, "country_iso parameter is missing")
+    if not re.fullmatch(r"[A-Z]{2}", iso):
+        raise ApiError(400, "country_iso must be two upper-case letters (ISO 3166 alpha-2)")
+    return iso
+
+
 def found(row: dict[str, Any] | None) -> dict[str, Any]:
     """The row, or the API's 404 for an object that does not exist (or is not the caller's to see)."""
     if row is None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from plivo_mcp.sandbox.data import COUNTRIES
 from plivo_mcp.sandbox.endpoints import app_ref
-from plivo_mcp.sandbox.http import ApiError, Ctx, Result, opt_str, page
+from plivo_mcp.sandbox.http import ApiError, Ctx, Result, opt_str, page, req_country_iso
 from plivo_mcp.sandbox.numbers import services_filter
 
 _TYPES = ("fixed", "mobile", "tollfree", "any", "local")
@@ -24,11 +24,7 @@ def render(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
 
 
 def search(ctx: Ctx) -> Result:
-    iso = opt_str(ctx.params, "country_iso")
-    if not iso:
-        raise ApiError(400, "country_iso parameter is missing")
-    if not re.fullmatch(r"[A-Z]{2}", iso):
-        raise ApiError(400, "country_iso must be two upper-case letters (ISO 3166 alpha-2)")
+    iso = req_country_iso(ctx.params)
     ntype = (opt_str(ctx.params, "type") or "any").lower()
     if ntype not in _TYPES:
         raise ApiError(400, "type must be one of fixed, mobile, tollfree, any")

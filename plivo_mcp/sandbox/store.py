@@ -346,13 +346,7 @@ class Store:
         return PagedRows(self, "endpoints", f"owner IN ({marks})", tuple(owners))
 
     def update_endpoint(self, endpoint_id: str, fields: dict[str, Any]) -> None:
-        if not fields:
-            return
-        with self._tx() as c:
-            cur = c.execute(f"UPDATE endpoints SET {', '.join(f'{k}=?' for k in fields)} WHERE endpoint_id=?",
-                            (*fields.values(), endpoint_id))
-            if cur.rowcount == 0:
-                raise StoreError(404, "not found")
+        self._update_row("endpoints", "endpoint_id", endpoint_id, fields)
 
     def delete_endpoint(self, endpoint_id: str) -> None:
         with self._tx() as c:
@@ -407,11 +401,15 @@ class Store:
                 self._query(f"SELECT * FROM numbers WHERE owner IN ({marks}) ORDER BY rowid DESC", tuple(owners))]
 
     def update_number(self, number: str, fields: dict[str, Any]) -> None:
+        self._update_row("numbers", "number", number, fields)
+
+    def _update_row(self, table: str, key: str, value: str, fields: dict[str, Any]) -> None:
+        """Set `fields` (column names chosen by the handlers, never by the caller) on one row, or 404."""
         if not fields:
             return
         with self._tx() as c:
-            cur = c.execute(f"UPDATE numbers SET {', '.join(f'{k}=?' for k in fields)} WHERE number=?",
-                            (*fields.values(), number))
+            cur = c.execute(f"UPDATE {table} SET {', '.join(f'{k}=?' for k in fields)} WHERE {key}=?",
+                            (*fields.values(), value))
             if cur.rowcount == 0:
                 raise StoreError(404, "not found")
 
