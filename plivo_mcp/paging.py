@@ -19,11 +19,21 @@ PAGE_SIZE = 20  # the API's largest page
 MAX_IN_FLIGHT = 20
 
 
-async def report_progress(ctx: Context | None, done: int, total: int | None, message: str) -> None:
-    # Imported here: plivo_mcp.tools imports this module while it registers the list tools.
-    from plivo_mcp.tools.common import report_progress as report
+async def report_progress(ctx: Context | None, done: int, total: int | None, message: str = "") -> None:
+    """Tell the client how far a multi-page operation got, if it asked for progress.
 
-    await report(ctx, done, total, message)
+    The SDK sends `notifications/progress` only when the request carried a progress token (or, in process,
+    a progress callback) and does nothing otherwise. Progress is a courtesy: a client that went away or a
+    context outside a request must never fail the operation, so every failure here is swallowed.
+    """
+    if ctx is None:
+        return
+    try:
+        await ctx.report_progress(done, total, message or None)
+    except Exception:
+        from plivo_mcp.logs import get_logger
+
+        get_logger().debug("progress_not_sent", done=done, total=total)
 
 
 async def fetch_pages(client: PlivoClient, path: str, params: dict[str, Any], *, limit: int, offset: int,

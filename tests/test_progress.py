@@ -12,8 +12,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.server.mcpserver import Context
 
+from plivo_mcp.paging import report_progress
 from plivo_mcp.sandbox import Sandbox
-from plivo_mcp.tools.common import report_progress
 
 pytestmark = pytest.mark.anyio
 REPO = Path(__file__).resolve().parent.parent

@@ -143,23 +143,6 @@ def api(ctx: Context) -> PlivoClient:
     return ctx.mcp_server.client_for(ctx)
 
 
-async def report_progress(ctx: Context | None, done: int, total: int | None, message: str = "") -> None:
-    """Tell the client how far a multi-page operation got, if it asked for progress.
-
-    The SDK sends `notifications/progress` only when the request carried a progress token (or, in process,
-    a progress callback) and does nothing otherwise. Progress is a courtesy: a client that went away or a
-    context outside a request must never fail the operation, so every failure here is swallowed.
-    """
-    if ctx is None:
-        return
-    try:
-        await ctx.report_progress(done, total, message or None)
-    except Exception:
-        from plivo_mcp.logs import get_logger
-
-        get_logger().debug("progress_not_sent", done=done, total=total)
-
-
 def _dumps(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
