@@ -152,6 +152,12 @@ class PlivoClient:
         return await self._get_with_retries(path, query)
 
     async def _get_with_retries(self, path: str, query: dict[str, Any]) -> dict[str, Any] | None:
+        # The first attempt goes out before any retry machinery: setting up tenacity costs about as much as
+        # the rest of this client's work on a call (bench/call_overhead.py), and most GETs succeed first time.
+        try:
+            return await self._send("GET", path, query, {})
+        except _Transient as exc:
+            first_failure = exc
         from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
         attempts = 0
@@ -162,6 +168,8 @@ class PlivoClient:
             async for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
+                    if attempts == 1:
+                        raise first_failure  # tenacity's attempt 1 is the one already made
                     return await self._send("GET", path, query, {})
         except _Transient as exc:
             error = exc.error
