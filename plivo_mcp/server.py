@@ -69,6 +69,16 @@ class PlivoMCP(MCPServer):
                                      status=401, hint="Send X-Plivo-Auth-Id and X-Plivo-Auth-Token headers.")
         return self.client
 
+    async def run_stdio_async(self) -> None:
+        from plivo_mcp.stdio import loop_native_stdio, loop_native_stdio_possible
+
+        if not loop_native_stdio_possible():
+            return await super().run_stdio_async()
+        from mcp.server.stdio import stdio_server
+
+        async with loop_native_stdio() as (stdin, stdout), stdio_server(stdin=stdin, stdout=stdout) as streams:
+            await self._lowlevel_server.run(*streams, self._lowlevel_server.create_initialization_options())
+
     async def read_resource(self, uri: Any, context: Context | None = None) -> Any:
         from plivo_mcp.resources import reading_with
 

@@ -1,0 +1,87 @@
+"""The stdio byte layer (plivo_mcp/stdio.py): the server's pipes read and written on its event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from plivo_mcp.stdio import OVERSIZED_LINE, _Lines
+
+# A PlivoMCP with one extra tool that writes around the protocol: print() to stdout and a child process that
+# inherits fd 1. It also reports how many threads the server runs: the loop-native path needs none besides
+# the main one (the SDK's default reads and writes the pipes from worker threads).
+NOISY_SERVER = textwrap.dedent("""
+    import os, sys, threading
+    from plivo_mcp.config import load_settings
+    from plivo_mcp.server import build_server
+
+    server = build_server(load_settings(PLIVO_AUTH_ID="MASANDBOXDEMO0000001",
+                                        PLIVO_AUTH_TOKEN="sandbox_demo_token_not_secret_0000000000",
+                                        PLIVO_API_URL="http://127.0.0.1:9"))
+
+    async def noisy() -> str:
+        print("stray print", flush=True)
+        os.system("echo stray child")
+        return str(threading.active_count())
+
+    server.add_tool(noisy)
+    server.run("stdio")
+    print("stdout is back after serving", flush=True)
+""")
+
+
+def rpc(id_: int, method: str, params: dict) -> str:
+    return json.dumps({"jsonrpc": "2.0", "id": id_, "method": method, "params": params}) + "\n"
+
+
+def test_stray_output_goes_to_stderr_and_stdout_is_restored_after(tmp_path: Path) -> None:
+    script = tmp_path / "noisy_server.py"
+    script.write_text(NOISY_SERVER)
+    proc = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdin.write(rpc(1, "initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
+                                               "clientInfo": {"name": "t", "version": "1"}}))
+        proc.stdin.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n")
+        proc.stdin.write("this line is not JSON\n")
+        proc.stdin.write(rpc(2, "tools/call", {"name": "noisy", "arguments": {}}))
+        proc.stdin.flush()
+        answers = [json.loads(proc.stdout.readline()) for _ in range(2)]  # every line on stdout is JSON-RPC
+    finally:
+        rest, stderr = proc.communicate(timeout=60)  # closes stdin: EOF ends the session
+    assert proc.returncode == 0, stderr
+    assert rest == "stdout is back after serving\n"
+    assert [a["id"] for a in answers] == [1, 2]
+    result = answers[1]["result"]
+    assert not result["isError"] and result["content"][0]["text"] == "1"
+    assert "stray print" in stderr and "stray child" in stderr
+
+
+async def lines_from(chunks: list[bytes], limit: int) -> list[str]:
+    reader = asyncio.StreamReader(limit=limit)
+
+    async def feed() -> None:
+        for chunk in chunks:
+            reader.feed_data(chunk)
+            await asyncio.sleep(0)
+        reader.feed_eof()
+
+    feeder = asyncio.ensure_future(feed())
+    lines = [line async for line in _Lines(reader)]
+    await feeder
+    return lines
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_lines_split_across_reads_oversized_and_unterminated(anyio_backend: str) -> None:
+    chunks = [b'{"a":', b'1}\n', b"x" * 100, b"y" * 100 + b"\n", "{\"é\":2}\n".encode(), b'{"last":3}']
+    lines = await lines_from(chunks, limit=64)
+    # The oversized line becomes one empty line, which the SDK drops as malformed; nothing else is lost.
+    assert lines == ['{"a":1}\n', OVERSIZED_LINE, '{"é":2}\n', '{"last":3}']
