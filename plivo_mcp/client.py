@@ -13,6 +13,7 @@ httpx and tenacity are imported on first use, not at start-up, to keep the serve
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import re
 from typing import TYPE_CHECKING, Any
@@ -121,6 +122,7 @@ class PlivoClient:
                 timeout=httpx.Timeout(self._timeout_s, connect=min(self._timeout_s, 10.0)),
                 proxy=self._proxy,
                 limits=httpx.Limits(max_connections=20, max_keepalive_connections=20),
+                cookies=_null_cookie_jar(),
             )
             self._loop = loop
         return self._http
@@ -249,6 +251,28 @@ class PlivoClient:
         if status in RETRY_STATUSES:
             raise _Transient(error, retry_after)
         raise error
+
+
+@functools.cache
+def _null_cookie_jar_class() -> type:
+    from http.cookiejar import CookieJar
+
+    class NullCookieJar(CookieJar):
+        """Keeps no cookies. Plivo authenticates every request with BasicAuth; a cookie a load balancer sets
+        would only tie later requests, from whichever conversation, to it. httpx has no switch for this; its
+        maintainers suggest this jar (encode/httpx#2992), which also skips parsing Set-Cookie on every answer."""
+
+        def extract_cookies(self, response: Any, request: Any) -> None:
+            return None
+
+        def set_cookie(self, cookie: Any) -> None:
+            return None
+
+    return NullCookieJar
+
+
+def _null_cookie_jar() -> Any:
+    return _null_cookie_jar_class()()
 
 
 def _named_in(error_text: str, sent: list[str]) -> str | None:

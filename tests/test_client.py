@@ -10,11 +10,15 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from plivo_mcp.client import PlivoClient, checked_path, path_segment
 from plivo_mcp.errors import PlivoToolError
 from plivo_mcp.ratelimit import RateLimiter
 from plivo_mcp.sandbox import Sandbox
+from tests.helpers import serving
 
 pytestmark = pytest.mark.anyio
 
@@ -286,3 +290,21 @@ async def test_wire_format_basic_auth_user_agent_query_and_json_bodies():
     assert post["headers"][b"content-type"] == b"application/json"
     assert json.loads(b"".join(post["body"])) == {"name": "wire", "enabled": True}
     assert delete["method"] == "DELETE" and json.loads(b"".join(delete["body"])) == {"cascade": False}
+
+
+async def test_cookies_an_upstream_sets_are_not_sent_back() -> None:
+    # Plivo authenticates every request; a cookie (a load balancer's, say) must not tie one conversation's
+    # requests to another's. The sandbox sets none, so a tiny upstream on loopback does.
+    async def account(request: Any) -> JSONResponse:
+        answer = JSONResponse({"cookie_received": request.headers.get("cookie")})
+        answer.set_cookie("AWSALB", "sticky-node-7")
+        return answer
+
+    app = Starlette(routes=[Route("/v1/Account/{auth_id}/", account)])
+    with serving(app) as url:
+        client = PlivoClient(url, "MA" + "C" * 18, "token-cookie")
+        try:
+            assert await client.get("") == {"cookie_received": None}
+            assert await client.get("") == {"cookie_received": None}
+        finally:
+            await client.aclose()
