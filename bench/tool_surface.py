@@ -3,6 +3,8 @@
 A tool's cost is the o200k_base tokens of its compact JSON as served in tools/list (name, title, description,
 inputSchema, annotations). Baseline, measured in the same run: the same tools with the input schemas the SDK
 generates by default (pydantic titles, anyOf-with-null for optional arguments), i.e. before compaction.
+The floor row is the same surface with every description cut to one token: what the parameters the API
+takes, their constraints and the four annotations cost by themselves.
 
     python bench/tool_surface.py                  # measure and print
     python bench/tool_surface.py --write-budget   # also write tests/token_budget.json (+10% headroom)
@@ -56,6 +58,18 @@ def tool_cost(tool: dict) -> int:
     return tokens(compact({k: tool[k] for k in SERVED_KEYS if k in tool}))
 
 
+def floor_cost(tool: dict) -> int:
+    """The same tool with its own and every parameter's description cut to one token.
+
+    What the interface itself costs (names, titles, parameters, constraints, the four annotations) before any
+    word of description: no rewording can take a tool below this.
+    """
+    schema = tool["inputSchema"]
+    bare = {**tool, "description": "x", "inputSchema": {
+        **schema, "properties": {p: {**s, "description": "x"} for p, s in schema.get("properties", {}).items()}}}
+    return tool_cost(bare)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-budget", action="store_true", help=f"write {BUDGET_FILE.relative_to(ROOT)}")
@@ -78,6 +92,7 @@ def main() -> int:
                 for name, cost in sorted(costs.items(), key=lambda kv: -kv[1])]
     total, base_total = sum(costs.values()), sum(baseline[n] for n in costs if n in baseline)
     average = total / len(costs)
+    floor_average = sum(floor_cost(t) for t in tools) / len(tools)
     verdict = f"<= {TARGET_AVERAGE} ({'met' if average <= TARGET_AVERAGE else 'MISSED'})"
     print(table("Per tool (o200k_base tokens)", ["tool", "params", "tokens", "SDK default", "saved"], per_tool))
     print()
@@ -87,6 +102,7 @@ def main() -> int:
         ("total tokens", total, base_total, f"{base_total / total:.2f}x fewer", ""),
         ("average tokens per tool", round(average, 1), round(base_total / len(costs), 1),
          f"{base_total / total:.2f}x fewer", verdict),
+        ("floor: every description one token", round(floor_average, 1), "", "", ""),
         ("largest tool", f"{per_tool[0][0]} {per_tool[0][2]}", "", "", ""),
         ("tools/list answer bytes", list_bytes, "", "", ""),
     ]))
