@@ -13,7 +13,6 @@ httpx and tenacity are imported on first use, not at start-up, to keep the serve
 from __future__ import annotations
 
 import asyncio
-import functools
 import random
 import re
 from typing import TYPE_CHECKING, Any
@@ -253,26 +252,21 @@ class PlivoClient:
         raise error
 
 
-@functools.cache
-def _null_cookie_jar_class() -> type:
+def _null_cookie_jar() -> Any:
+    """A jar that keeps no cookies. Plivo authenticates every request with BasicAuth; a cookie a load balancer
+    sets would only tie later requests, from whichever conversation, to it. httpx has no switch for this; its
+    maintainers suggest this jar (encode/httpx#2992), which also skips parsing Set-Cookie on every answer.
+    Built on first use: http.cookiejar pulls in urllib.request, ~8 ms of start-up."""
     from http.cookiejar import CookieJar
 
     class NullCookieJar(CookieJar):
-        """Keeps no cookies. Plivo authenticates every request with BasicAuth; a cookie a load balancer sets
-        would only tie later requests, from whichever conversation, to it. httpx has no switch for this; its
-        maintainers suggest this jar (encode/httpx#2992), which also skips parsing Set-Cookie on every answer."""
-
         def extract_cookies(self, response: Any, request: Any) -> None:
             return None
 
         def set_cookie(self, cookie: Any) -> None:
             return None
 
-    return NullCookieJar
-
-
-def _null_cookie_jar() -> Any:
-    return _null_cookie_jar_class()()
+    return NullCookieJar()
 
 
 def _named_in(error_text: str, sent: list[str]) -> str | None:
