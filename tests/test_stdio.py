@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -85,3 +86,25 @@ async def test_lines_split_across_reads_oversized_and_unterminated(anyio_backend
     lines = await lines_from(chunks, limit=64)
     # The oversized line becomes one empty line, which the SDK drops as malformed; nothing else is lost.
     assert lines == ['{"a":1}\n', OVERSIZED_LINE, '{"é":2}\n', '{"last":3}']
+
+
+@pytest.mark.anyio
+async def test_an_answer_larger_than_the_pipe_buffer_arrives_whole(sb) -> None:
+    # ~600 KB of answer against a 64 KiB pipe: the writer must wait for the client to read, not drop or hang.
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    for i in range(1000):
+        sb.store.create_application(sb.auth_id, f"bulk-{i:04d}", f"https://voice.example.com/answer/{i}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO")}
+    env.update(PLIVO_AUTH_ID=sb.auth_id, PLIVO_AUTH_TOKEN=sb.auth_token, PLIVO_API_URL=sb.base_url,
+               PLIVO_MCP_RATE_LIMIT="100000")
+    params = StdioServerParameters(command=sys.executable, args=["-m", "plivo_mcp"], env=env)
+    async with Client(params) as client:
+        result = await client.call_tool("list_applications", {"all_pages": True, "max_items": 1000,
+                                                              "fields": "all"})
+    assert not result.is_error
+    text = result.content[0].text
+    assert len(text) > 256 * 1024
+    names = [item["app_name"] for item in json.loads(text)["items"]]
+    assert sorted(names) == [f"bulk-{i:04d}" for i in range(1000)]
