@@ -93,16 +93,16 @@ def list_(ctx: Ctx) -> Result:
     return page(ctx, "Application", rows, lambda r: render(ctx, r), ("subaccount", "app_name"))
 
 
-def existing(ctx: Ctx, app_id: str) -> dict[str, Any]:
+def _existing(ctx: Ctx, app_id: str) -> dict[str, Any]:
     return found(ctx.store.get_application(ctx.owners, app_id))
 
 
 def get(ctx: Ctx, app_id: str) -> Result:
-    return 200, {"api_id": ctx.api_id, **render(ctx, existing(ctx, app_id))}
+    return 200, {"api_id": ctx.api_id, **render(ctx, _existing(ctx, app_id))}
 
 
 def update(ctx: Ctx, app_id: str) -> Result:
-    existing(ctx, app_id)
+    _existing(ctx, app_id)
     fields = _optional_fields(ctx)
     if opt_str(ctx.params, "app_name") is not None:
         fields["app_name"] = _app_name(ctx)
@@ -110,14 +110,14 @@ def update(ctx: Ctx, app_id: str) -> Result:
     if answer_url is not None:
         fields["answer_url"] = answer_url
     if "hangup_url" in fields and fields["hangup_url"] == "":
-        fields["hangup_url"] = answer_url or existing(ctx, app_id)["answer_url"]
+        fields["hangup_url"] = answer_url or _existing(ctx, app_id)["answer_url"]
     owner = _target_owner(ctx)
     ctx.store.update_application(app_id, fields, owner)
     return changed(ctx)
 
 
 def delete(ctx: Ctx, app_id: str) -> Result:
-    existing(ctx, app_id)
+    _existing(ctx, app_id)
     cascade = opt_bool(ctx.params, "cascade")
     cascade = True if cascade is None else cascade
     new_app = opt_str(ctx.params, "new_endpoint_application") or None

@@ -33,7 +33,6 @@ def test_faults_limited_to_methods(sb: Sandbox, http_for) -> None:
 
 
 def test_dropped_post_creates_exactly_once(sb: Sandbox, http_for) -> None:
-    sb = sb
     api = http_for(sb)
     sb.faults.drop_connections(1, methods={"POST"})
     with pytest.raises(httpx.TransportError):

@@ -54,7 +54,6 @@ def _seed_sub_resources(sb: Sandbox, sa: str) -> tuple[str, str, str]:
 
 
 def test_subaccount_delete_cascade_false_moves_to_main(sb: Sandbox, plivo_for) -> None:
-    sb = sb
     client = plivo_for(sb)
     sa, _ = sb.store.create_subaccount(sb.auth_id, "mover")
     app_id, ep_id, number = _seed_sub_resources(sb, sa)
@@ -66,7 +65,6 @@ def test_subaccount_delete_cascade_false_moves_to_main(sb: Sandbox, plivo_for) -
 
 
 def test_subaccount_delete_cascade_true_deletes(sb: Sandbox, plivo_for) -> None:
-    sb = sb
     client = plivo_for(sb)
     sa, _ = sb.store.create_subaccount(sb.auth_id, "goner")
     app_id, ep_id, number = _seed_sub_resources(sb, sa)
@@ -79,7 +77,6 @@ def test_subaccount_delete_cascade_true_deletes(sb: Sandbox, plivo_for) -> None:
 
 
 def test_subaccount_pagination_follows_meta_next(sb: Sandbox, plivo_for) -> None:
-    sb = sb
     ids = [sb.store.create_subaccount(sb.auth_id, f"s{i}")[0] for i in range(23)]
     client = plivo_for(sb)
     first = client.subaccounts.list()
@@ -92,7 +89,6 @@ def test_subaccount_pagination_follows_meta_next(sb: Sandbox, plivo_for) -> None
 
 
 def test_subaccount_credentials_cannot_manage_subaccounts(sb: Sandbox, plivo_for) -> None:
-    sb = sb
     sa, token = sb.store.create_subaccount(sb.auth_id, "limited")
     sub_client = plivo_for(sb, sa, token)
     # (Not .list(): plivo-python itself crashes with AttributeError on any error answer to a list call.)
@@ -105,7 +101,6 @@ def test_subaccount_credentials_cannot_manage_subaccounts(sb: Sandbox, plivo_for
 
 
 def test_disabled_subaccount_and_bad_credentials_fail_auth(sb: Sandbox, plivo_for) -> None:
-    sb = sb
     sa, token = sb.store.create_subaccount(sb.auth_id, "off", enabled=False)
     with pytest.raises(exceptions.AuthenticationError):
         plivo_for(sb, sa, token).account.get()

@@ -9,7 +9,6 @@ from plivo_mcp.sandbox import Sandbox
 
 
 def test_application_crud_and_filters(sb: Sandbox, plivo_for) -> None:
-    sb = sb
     client = plivo_for(sb)
     sa, _ = sb.store.create_subaccount(sb.auth_id, "apps")
     created = client.applications.create(app_name="support-line", answer_url="https://example.com/answer")
@@ -48,7 +47,6 @@ def _app_with_endpoints(sb: Sandbox) -> tuple[str, list[str]]:
 
 
 def test_application_delete_cascade_true(sb: Sandbox, plivo_for) -> None:
-    sb = sb
     client = plivo_for(sb)
     app_id, eps = _app_with_endpoints(sb)
     client.applications.delete(app_id)  # cascade defaults to true
@@ -58,7 +56,6 @@ def test_application_delete_cascade_true(sb: Sandbox, plivo_for) -> None:
 
 
 def test_application_delete_cascade_false_moves_endpoints(sb: Sandbox, plivo_for) -> None:
-    sb = sb
     client = plivo_for(sb)
     app_id, eps = _app_with_endpoints(sb)
     target = sb.store.create_application(sb.auth_id, "heir", "https://example.com/h")
@@ -70,7 +67,6 @@ def test_application_delete_cascade_false_moves_endpoints(sb: Sandbox, plivo_for
 
 
 def test_application_delete_cascade_false_orphans_endpoints(sb: Sandbox, plivo_for) -> None:
-    sb = sb
     client = plivo_for(sb)
     app_id, eps = _app_with_endpoints(sb)
     client.applications.delete(app_id, cascade=False)
@@ -79,7 +75,6 @@ def test_application_delete_cascade_false_orphans_endpoints(sb: Sandbox, plivo_f
 
 
 def test_application_delete_unknown_heir_changes_nothing(sb: Sandbox, plivo_for) -> None:
-    sb = sb
     client = plivo_for(sb)
     app_id, _ = _app_with_endpoints(sb)
     before = sb.store.snapshot()
@@ -89,7 +84,6 @@ def test_application_delete_unknown_heir_changes_nothing(sb: Sandbox, plivo_for)
 
 
 def test_endpoint_crud(sb: Sandbox, plivo_for) -> None:
-    sb = sb
     client = plivo_for(sb)
     app_id = sb.store.create_application(sb.auth_id, "sip", "https://example.com/a")
     created = client.endpoints.create(username="alice", password="hunter22", alias="Alice", app_id=app_id)
@@ -114,7 +108,6 @@ def test_endpoint_crud(sb: Sandbox, plivo_for) -> None:
 
 
 def test_phone_number_search_buy_and_number_lifecycle(sb: Sandbox, plivo_for) -> None:
-    sb = sb
     client = plivo_for(sb)
     found = client.numbers.search(country_iso="US", type="tollfree")
     assert found.meta.total_count >= 5
@@ -156,7 +149,6 @@ def test_phone_number_search_buy_and_number_lifecycle(sb: Sandbox, plivo_for) ->
 
 
 def test_number_pagination(sb: Sandbox, plivo_for) -> None:
-    sb = sb
     rented = [sb.store.rent_number(sb.auth_id, country_iso="US") for _ in range(25)]
     client = plivo_for(sb)
     seen, offset, pages = [], 0, 0
@@ -184,7 +176,6 @@ def test_pricing(sandbox: Sandbox, plivo_for) -> None:
 
 
 def test_subaccount_scoping(sb: Sandbox, plivo_for) -> None:
-    sb = sb
     sa1, tok1 = sb.store.create_subaccount(sb.auth_id, "one")
     sa2, _ = sb.store.create_subaccount(sb.auth_id, "two")
     main_app = sb.store.create_application(sb.auth_id, "main", "https://example.com/m")

@@ -46,7 +46,6 @@ def test_persistence_across_restart(tmp_path: Path) -> None:
 
 
 def test_concurrent_writers_lose_nothing(sb: Sandbox) -> None:
-    sb = sb
     errors: list[str] = []
     ids: list[str] = []
     lock = threading.Lock()

@@ -27,7 +27,6 @@ def _obj_keys(name: str) -> set[str]:
 
 
 def test_bodies_carry_fixture_keys(sb: Sandbox, http_for) -> None:
-    sb = sb
     api = http_for(sb)
     checks: list[tuple[str, httpx.Response]] = []
     checks.append(("accountGetResponse.json", api.get("/")))
@@ -73,7 +72,6 @@ def test_bodies_carry_fixture_keys(sb: Sandbox, http_for) -> None:
 
 
 def test_status_codes_and_error_shapes(sb: Sandbox, http_for) -> None:
-    sb = sb
     api = http_for(sb)
     r = api.put("/Application/")
     assert r.status_code == 405 and "error" in r.json() and "api_id" in r.json()
@@ -131,7 +129,6 @@ def test_bad_input_is_400_naming_the_parameter_and_changes_nothing(
 
 
 def test_string_booleans_null_and_repeated_path_ids(sb: Sandbox, http_for) -> None:
-    sb = sb
     api = http_for(sb)
     r = api.post("/Subaccount/", json={"name": "s", "enabled": "TRUE"})
     sa = r.json()["auth_id"]
@@ -158,7 +155,6 @@ def test_string_booleans_null_and_repeated_path_ids(sb: Sandbox, http_for) -> No
 
 
 def test_meta_links_preserve_filters(sb: Sandbox, http_for) -> None:
-    sb = sb
     for i in range(22):
         sb.store.create_application(sb.auth_id, f"pre{i}", "https://e.com")
     api = http_for(sb)
@@ -170,7 +166,6 @@ def test_meta_links_preserve_filters(sb: Sandbox, http_for) -> None:
 
 
 def test_default_apps(sb: Sandbox, http_for) -> None:
-    sb = sb
     api = http_for(sb)
     a = api.post("/Application/", json={"app_name": "a", "answer_url": "https://e.com",
                                         "default_endpoint_app": True, "default_number_app": "true"}).json()["app_id"]
