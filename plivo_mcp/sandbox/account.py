@@ -13,8 +13,8 @@ _FIELDS = ("name", "city", "address", "state", "timezone")
 
 
 def get(ctx: Ctx) -> Result:
-    main = ctx.store.account(ctx.main_id) or ctx.caller_row
     row = ctx.caller_row
+    main = (ctx.store.account(ctx.main_id) or row) if ctx.is_sub else row
     return 200, {
         "account_type": main["account_type"], "address": main["address"], "api_id": ctx.api_id,
         "auth_id": ctx.caller, "auto_recharge": bool(main["auto_recharge"]), "billing_mode": main["billing_mode"],

@@ -10,7 +10,6 @@ from plivo_mcp.sandbox.http import (
     Ctx,
     Result,
     changed,
-    check_subaccount_id,
     deleted,
     found,
     opt_bool,
@@ -50,17 +49,7 @@ def _app_name(ctx: Ctx) -> str:
 
 def _target_owner(ctx: Ctx) -> str | None:
     """The owner named by `subaccount`, validated; None when not given."""
-    sa = opt_str(ctx.params, "subaccount")
-    if sa is None or sa == "":
-        return None
-    check_subaccount_id(sa)
-    if ctx.is_sub:
-        if sa != ctx.caller:
-            raise ApiError(400, "invalid subaccount: a subaccount can only use its own id")
-        return sa
-    if ctx.store.get_subaccount(ctx.caller, sa) is None:
-        raise ApiError(400, "invalid subaccount: no such subaccount")
-    return sa
+    return ctx.subaccount_param(ApiError(400, "invalid subaccount: a subaccount can only use its own id")) or None
 
 
 def _optional_fields(ctx: Ctx) -> dict[str, Any]:
@@ -102,7 +91,7 @@ def get(ctx: Ctx, app_id: str) -> Result:
 
 
 def update(ctx: Ctx, app_id: str) -> Result:
-    _existing(ctx, app_id)
+    row = _existing(ctx, app_id)
     fields = _optional_fields(ctx)
     if opt_str(ctx.params, "app_name") is not None:
         fields["app_name"] = _app_name(ctx)
@@ -110,7 +99,7 @@ def update(ctx: Ctx, app_id: str) -> Result:
     if answer_url is not None:
         fields["answer_url"] = answer_url
     if "hangup_url" in fields and fields["hangup_url"] == "":
-        fields["hangup_url"] = answer_url or _existing(ctx, app_id)["answer_url"]
+        fields["hangup_url"] = answer_url or row["answer_url"]
     owner = _target_owner(ctx)
     ctx.store.update_application(app_id, fields, owner)
     return changed(ctx)

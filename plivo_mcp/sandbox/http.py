@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import json
 import logging
 import re
@@ -32,7 +33,6 @@ from plivo_mcp.sandbox.store import Store, StoreError
 
 log = logging.getLogger("plivo_mcp.sandbox")
 
-ACCOUNT_ID_RE = re.compile(r"^(MA|SA)[A-Z0-9]{18}$")
 SUBACCOUNT_ID_RE = re.compile(r"^SA[A-Z0-9]{18}$")
 _REASONS = {400: "bad request", 401: "unauthorized", 403: "forbidden", 404: "not found",
             405: "method not allowed", 409: "conflict", 429: "too many requests", 500: "internal server error",
@@ -55,7 +55,6 @@ class Ctx:
     """Everything a resource handler needs about one authenticated request."""
 
     store: Store
-    method: str
     caller: str  # the authenticated account id (MA… or SA…)
     caller_row: dict[str, Any]
     params: dict[str, Any]
@@ -69,9 +68,10 @@ class Ctx:
     def main_id(self) -> str:
         return self.caller_row["parent"] or self.caller
 
-    @property
+    @functools.cached_property
     def owners(self) -> list[str]:
-        return self.store.visible_owners(self.caller)
+        """Accounts whose resources the caller sees: itself, and a main account's subaccounts."""
+        return [self.caller] if self.is_sub else [self.caller, *self.store.subaccount_ids(self.caller)]
 
     def uri(self, *parts: str) -> str:
         """Resource URI under the caller's account, always ending in `/`."""
@@ -83,19 +83,24 @@ class Ctx:
             return f"/v1/Account/{self.main_id}/Subaccount/{auth_id}/"
         return None
 
-    def owner_filter(self) -> list[str]:
-        """Owners matching the optional `subaccount` list filter (main-account callers only)."""
+    def subaccount_param(self, not_own: ApiError) -> str | None:
+        """The `subaccount` parameter, checked: None or "" as given, else an id the caller may name (a
+        subaccount its own id, else `not_own` is raised; a main account one of its subaccounts)."""
         sa = opt_str(self.params, "subaccount")
-        if sa is None or sa == "":
-            return self.owners
+        if not sa:
+            return sa
         check_subaccount_id(sa)
         if self.is_sub:
             if sa != self.caller:
-                raise ApiError(400, "invalid subaccount: not this account")
-            return [sa]
-        if self.store.get_subaccount(self.caller, sa) is None:
+                raise not_own
+        elif self.store.get_subaccount(self.caller, sa) is None:
             raise ApiError(400, "invalid subaccount: no such subaccount")
-        return [sa]
+        return sa
+
+    def owner_filter(self) -> list[str]:
+        """Owners matching the optional `subaccount` list filter."""
+        sa = self.subaccount_param(ApiError(400, "invalid subaccount: not this account"))
+        return [sa] if sa else self.owners
 
 
 Result = tuple[int, dict[str, Any] | None]
@@ -338,7 +343,7 @@ class SandboxApp:
             params = await self._params(request, method)
         except ApiError as e:
             return _error(e.status, e.error)
-        ctx = Ctx(self.store, method, caller_row["auth_id"], caller_row, params)
+        ctx = Ctx(self.store, caller_row["auth_id"], caller_row, params)
         try:
             callback = self._callback(params)
         except ApiError as e:
@@ -348,7 +353,7 @@ class SandboxApp:
             status, body = handler(ctx, *args)
         except (ApiError, StoreError) as e:
             # With a callback_url the error is delivered asynchronously too, like any other result.
-            status, body = e.status, {"api_id": ctx.api_id, "error": getattr(e, "error", None) or str(e)}
+            status, body = e.status, {"api_id": ctx.api_id, "error": e.error}
         if callback is not None:
             self._spawn_callback(callback[0], callback[1], status, body)
             return _json(200, {"api_id": ctx.api_id, "message": "async api spawned"})

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from typing import Any
 
 from plivo_mcp.sandbox.data import COUNTRIES
 from plivo_mcp.sandbox.endpoints import app_ref
-from plivo_mcp.sandbox.http import ApiError, Ctx, Result, changed, check_subaccount_id, deleted, found, opt_str, page
+from plivo_mcp.sandbox.http import ApiError, Ctx, Result, changed, deleted, found, opt_str, page
 
 NUMBER_TYPES = {"fixed": "local", "local": "local", "mobile": "mobile", "tollfree": "tollfree",
                 "national": "national"}
 _SERVICES = ("voice", "sms", "mms")
-_RENEWAL_OPS = {"renewal_date": "__eq__", "renewal_date__lt": "__lt__", "renewal_date__lte": "__le__",
-                "renewal_date__gt": "__gt__", "renewal_date__gte": "__ge__"}
+_RENEWAL_OPS = {"renewal_date": operator.eq, "renewal_date__lt": operator.lt, "renewal_date__lte": operator.le,
+                "renewal_date__gt": operator.gt, "renewal_date__gte": operator.ge}
 
 
 def render(ctx: Ctx, row: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +69,8 @@ def list_(ctx: Ctx) -> Result:
     dates = {name: _date(ctx, name) for name in _RENEWAL_OPS}
     rows = ctx.store.list_numbers(owners)
     if ntype:
-        rows = [r for r in rows if NUMBER_TYPES[r["data"]["type"]] == NUMBER_TYPES[ntype.lower()]]
+        wanted = NUMBER_TYPES[ntype.lower()]
+        rows = [r for r in rows if NUMBER_TYPES[r["data"]["type"]] == wanted]
     if starts:
         rows = [r for r in rows if r["number"].startswith(starts)]
     if alias is not None:
@@ -78,7 +80,7 @@ def list_(ctx: Ctx) -> Result:
     for name, when in dates.items():
         if when is not None:
             op = _RENEWAL_OPS[name]
-            rows = [r for r in rows if getattr(r["renewal_date"], op)(when)]
+            rows = [r for r in rows if op(r["renewal_date"], when)]
     filters = ("type", "number_startswith", "subaccount", "alias", "services", *_RENEWAL_OPS)
     return page(ctx, "Number", rows, lambda r: render(ctx, r), filters)
 
@@ -100,20 +102,12 @@ def update(ctx: Ctx, number: str) -> Result:
     alias = opt_str(ctx.params, "alias")
     if alias is not None:
         fields["alias"] = alias
-    sa = opt_str(ctx.params, "subaccount")
+    cannot_reassign = ApiError(403, "subaccount credentials cannot reassign numbers")
+    sa = ctx.subaccount_param(cannot_reassign)
+    if sa == "" and ctx.is_sub:
+        raise cannot_reassign
     if sa is not None:
-        if sa == "":
-            if ctx.is_sub:
-                raise ApiError(403, "subaccount credentials cannot reassign numbers")
-            fields["owner"] = ctx.caller
-        else:
-            check_subaccount_id(sa)
-            if ctx.is_sub:
-                if sa != ctx.caller:
-                    raise ApiError(403, "subaccount credentials cannot reassign numbers")
-            elif ctx.store.get_subaccount(ctx.caller, sa) is None:
-                raise ApiError(400, "invalid subaccount: no such subaccount")
-            fields["owner"] = sa
+        fields["owner"] = sa or ctx.caller  # "" hands the number back to the main account
     ctx.store.update_number(number, fields)
     return changed(ctx)
 

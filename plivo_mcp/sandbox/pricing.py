@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 from plivo_mcp.sandbox.data import PRICING
 from plivo_mcp.sandbox.http import ApiError, Ctx, Result, req_country_iso
 
@@ -13,4 +11,4 @@ def get(ctx: Ctx) -> Result:
     pricing = PRICING.get(iso)
     if pricing is None:
         raise ApiError(404, "not found: no pricing for this country")
-    return 200, {"api_id": ctx.api_id, **copy.deepcopy(pricing)}
+    return 200, {"api_id": ctx.api_id, **pricing}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from types import TracebackType
 from typing import Any
 
@@ -58,12 +59,10 @@ class ServerThread:
     def start(self) -> str:
         """Returns the base URL once the server has started (lifespan included)."""
         self._thread.start()
-        started = threading.Event()
-        while not started.wait(0.01):
-            if self._server.started:
-                started.set()
-            elif not self._thread.is_alive():
+        while not self._server.started:
+            if not self._thread.is_alive():
                 raise RuntimeError("server failed to start")
+            time.sleep(0.01)
         return self.url
 
     def stop(self) -> None:

@@ -75,17 +75,14 @@ class PagedRows:
         return self._store._query(f"SELECT * FROM {self._table} WHERE {self._where} ORDER BY rowid DESC "
                                   "LIMIT ? OFFSET ?", (*self._args, limit, start))
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self[0:None])
-
 
 class StoreError(Exception):
     """A write refused because its target vanished or clashes (mapped to 404/400 by the HTTP layer)."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
         self.status = status
-        self.message = message
+        self.error = error
 
 
 def _today() -> str:
@@ -181,14 +178,9 @@ class Store:
                 return None
         return row
 
-    def visible_owners(self, caller: str) -> list[str]:
-        row = self.account(caller)
-        if row is None:
-            return []
-        if row["parent"] is not None:
-            return [caller]
-        return [caller] + [r["auth_id"] for r in self._query(
-            "SELECT auth_id FROM accounts WHERE parent=? ORDER BY rowid", (caller,))]
+    def subaccount_ids(self, parent: str) -> list[str]:
+        return [r["auth_id"] for r in self._query("SELECT auth_id FROM accounts WHERE parent=? ORDER BY rowid",
+                                                  (parent,))]
 
     def update_account(self, auth_id: str, fields: dict[str, Any]) -> None:
         if not fields:
@@ -228,11 +220,10 @@ class Store:
             if c.execute("SELECT 1 FROM accounts WHERE parent=? AND auth_id=?", (parent, auth_id)).fetchone() is None:
                 raise StoreError(404, "not found")
             if cascade:
-                apps = [r[0] for r in c.execute("SELECT app_id FROM applications WHERE owner=?", (auth_id,))]
-                for app_id in apps:
-                    # Main-account endpoints/numbers pointing at a deleted app lose their application.
-                    c.execute("UPDATE endpoints SET app_id=NULL WHERE app_id=?", (app_id,))
-                    c.execute("UPDATE numbers SET app_id=NULL WHERE app_id=?", (app_id,))
+                # Main-account endpoints/numbers pointing at a deleted app lose their application.
+                for table in ("endpoints", "numbers"):
+                    c.execute(f"UPDATE {table} SET app_id=NULL WHERE app_id IN "
+                              "(SELECT app_id FROM applications WHERE owner=?)", (auth_id,))
                 c.execute("DELETE FROM applications WHERE owner=?", (auth_id,))
                 c.execute("DELETE FROM endpoints WHERE owner=?", (auth_id,))
                 for row in c.execute("SELECT number, data FROM numbers WHERE owner=?", (auth_id,)).fetchall():
