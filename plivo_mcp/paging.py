@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from plivo_mcp.shaping import compact_links
+
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
 
@@ -120,3 +122,9 @@ async def collect_items(client: PlivoClient, path: str, params: dict[str, Any] |
     objects = list(data.get("objects") or [])
     total = (data.get("meta") or {}).get("total_count")
     return objects, max(int(total), len(objects)) if total is not None else len(objects)
+
+
+async def collect_linked(client: PlivoClient, path: str, link: str, target_id: str) -> list[dict[str, Any]]:
+    """Every object of a list whose `link` field points at `target_id`: the API has no filter for it."""
+    objects, _ = await collect_items(client, path)
+    return [o for o in objects if compact_links(o.get(link)) == target_id]

@@ -39,15 +39,14 @@ def parse_fields(fields: str | None) -> set[str] | None:
     return names
 
 
-def project(obj: dict[str, Any], default_fields: Iterable[str], fields: str | None = None,
-            known_fields: Iterable[str] = ()) -> dict[str, Any]:
-    """Keep `default_fields` (minus unremarkable ones) plus any asked for in `fields` ('all' keeps every field
-    but the noise)."""
-    extra = parse_fields(fields)
+def _project(obj: dict[str, Any], default_fields: list[str], extra: set[str] | None,
+             known: set[str]) -> dict[str, Any]:
+    """Keep `default_fields` (minus unremarkable ones) plus the `extra` ones asked for (None: every field but
+    the noise). `known` is every field any item of the page has: asking for one that this item lacks is fine."""
     cleaned = clean(obj)
     if extra is None:
         return cleaned
-    unknown = extra - set(cleaned) - set(known_fields)
+    unknown = extra - known
     if unknown:
         raise invalid_argument("fields", f"unknown field(s) {', '.join(sorted(unknown))}; "
                                f"available: {', '.join(sorted(cleaned))}")
@@ -67,18 +66,16 @@ def unremarkable(key: str, value: Any) -> bool:
     return value is None or (value is False and key in SET_ONLY_FLAGS)
 
 
-def page_of(data: dict[str, Any], default_fields: Iterable[str], fields: str | None = None,
-            known_fields: Iterable[str] = ()) -> dict[str, Any]:
+def page_of(data: dict[str, Any], default_fields: Iterable[str], fields: str | None = None) -> dict[str, Any]:
     """A Plivo list (`meta` + `objects`) as `{"items", "page"}` with `next_offset` null on the last page."""
     meta = data.get("meta") or {}
     objects = data.get("objects") or []
     if not isinstance(meta, dict) or not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
         raise unexpected_shape("list")
     default_fields = list(default_fields)
-    known = set(known_fields)
-    for obj in objects:
-        known.update(obj)
-    items = [project(o, default_fields, fields, known) for o in objects]
+    extra = parse_fields(fields) if objects else set()
+    known = set().union(*objects)
+    items = [_project(o, default_fields, extra, known) for o in objects]
     offset = int(meta.get("offset") or 0)
     limit = int(meta.get("limit") or len(items) or 20)
     total = meta.get("total_count")
@@ -94,9 +91,11 @@ def unexpected_shape(what: str) -> PlivoToolError:
                           hint="Retry later; if it persists, the API may have changed.")
 
 
-def changed(data: dict[str, Any], **ids: Any) -> dict[str, Any]:
-    """Answer for a write: the API's message (or the async notice) plus the ids that were touched."""
+def changed(data: dict[str, Any] | None, **ids: Any) -> dict[str, Any]:
+    """Answer for a write: the API's message (or the async notice) plus the ids that were touched. `data` is
+    None when Plivo answered 204 (deletes)."""
     out: dict[str, Any] = {k: v for k, v in ids.items() if v is not None}
+    data = data or {}
     message = data.get("message")
     if message == "async api spawned":
         out["async"] = True
@@ -108,6 +107,6 @@ def changed(data: dict[str, Any], **ids: Any) -> dict[str, Any]:
     return out
 
 
-def sample(items: list[dict[str, Any]], key: str, total: int | None = None, first: int = 5) -> dict[str, Any]:
+def sample(items: list[dict[str, Any]], key: str, total: int | None = None) -> dict[str, Any]:
     """A count and the first few names: enough for a person to recognise what a change touches."""
-    return {"count": len(items) if total is None else total, "first": [i.get(key) for i in items[:first]]}
+    return {"count": len(items) if total is None else total, "first": [i.get(key) for i in items[:5]]}

@@ -7,9 +7,8 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from plivo_mcp.errors import invalid_argument
 from plivo_mcp.shaping import changed, clean
-from plivo_mcp.tools.common import CallbackMethod, CallbackUrl, api, plivo_tool
+from plivo_mcp.tools.common import CallbackMethod, CallbackUrl, api, changes, plivo_tool
 
 Text = Annotated[str | None, Field(min_length=1, max_length=200)]
 
@@ -32,8 +31,6 @@ async def update_account(
     callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Change the account's name, address or timezone; fields left out keep their value."""
-    body = {"name": name, "city": city, "address": address, "state": state, "timezone": timezone}
-    if all(v is None for v in body.values()):
-        raise invalid_argument("name", "give at least one of name, city, address, state, timezone")
+    body = changes("name", name=name, city=city, address=address, state=state, timezone=timezone)
     data = await api(ctx).post("", {**body, "callback_url": callback_url, "callback_method": callback_method})
-    return changed(data, updated=sorted(k for k, v in body.items() if v is not None))
+    return changed(data, updated=sorted(body))

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from plivo_mcp.errors import PlivoToolError, invalid_argument
-from plivo_mcp.paging import collect_items, fetch_pages
-from plivo_mcp.shaping import changed, clean, compact_links, page_of, sample
+from plivo_mcp.errors import invalid_argument
+from plivo_mcp.paging import collect_linked, fetch_pages
+from plivo_mcp.shaping import changed, clean, page_of, sample
 from plivo_mcp.tools.common import (
     AllPages,
     AppId,
@@ -24,6 +24,8 @@ from plivo_mcp.tools.common import (
     Offset,
     SubaccountId,
     api,
+    changes,
+    get_named,
     plivo_tool,
 )
 
@@ -33,10 +35,6 @@ SUMMARY_FIELDS = ("app_id", "app_name", "answer_url", "sub_account", "enabled", 
 OptUrl = Annotated[HttpUrl | None, Field(description="http(s) URL.")]
 OptMethod = Annotated[HttpMethod | None, Field(description="GET or POST (default POST).")]
 OptBool = bool | None
-
-
-def _app_body(**fields: Any) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if v is not None}
 
 
 @plivo_tool(title="List applications", read_only=True, idempotent=True)
@@ -83,7 +81,7 @@ async def create_application(
     callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Create an application. Returns its app_id."""
-    body = _app_body(**{k: v for k, v in locals().items() if k != "ctx"})
+    body = {k: v for k, v in locals().items() if k != "ctx"}  # the client leaves out the Nones
     data = await api(ctx).post("Application/", body)
     return changed(data, app_id=data.get("app_id"), app_name=app_name)
 
@@ -108,11 +106,11 @@ async def update_application(
     callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Change an application's URLs, methods or flags; fields left out keep their value."""
-    body = _app_body(**{k: v for k, v in locals().items() if k not in ("ctx", "app_id")})
-    if not set(body) - {"callback_url", "callback_method"}:
-        raise invalid_argument("answer_url", "give at least one field to change")
-    data = await api(ctx).post(f"Application/{app_id}/", body)
-    return changed(data, app_id=app_id, updated=sorted(set(body) - {"callback_url", "callback_method"}))
+    body = changes("answer_url", "give at least one field to change", **{
+        k: v for k, v in locals().items() if k not in ("ctx", "app_id", "callback_url", "callback_method")})
+    data = await api(ctx).post(f"Application/{app_id}/", {
+        **body, "callback_url": callback_url, "callback_method": callback_method})
+    return changed(data, app_id=app_id, updated=sorted(body))
 
 
 async def preview_delete_application(ctx: Context, app_id: str, cascade: bool = True,
@@ -120,15 +118,9 @@ async def preview_delete_application(ctx: Context, app_id: str, cascade: bool = 
     client = api(ctx)
     app = await client.get(f"Application/{app_id}/")
     if new_endpoint_application is not None:
-        try:
-            target = await client.get(f"Application/{new_endpoint_application}/")
-        except PlivoToolError as exc:
-            exc.parameter = "new_endpoint_application"
-            raise
-    endpoints = [e for e in (await collect_items(client, "Endpoint/"))[0]
-                 if compact_links(e.get("application")) == app_id]
-    numbers = [n for n in (await collect_items(client, "Number/"))[0]
-               if compact_links(n.get("application")) == app_id]
+        target = await get_named(client, f"Application/{new_endpoint_application}/", "new_endpoint_application")
+    endpoints = await collect_linked(client, "Endpoint/", "application", app_id)
+    numbers = await collect_linked(client, "Number/", "application", app_id)
     if cascade:
         effect = "deleted"
     elif new_endpoint_application is not None:
@@ -163,5 +155,5 @@ async def delete_application(
     data = await api(ctx).delete(f"Application/{app_id}/", {
         "cascade": cascade, "new_endpoint_application": new_endpoint_application,
         "callback_url": callback_url, "callback_method": callback_method})
-    return changed(data or {}, deleted=app_id, cascade=cascade,
+    return changed(data, deleted=app_id, cascade=cascade,
                    endpoints_moved_to=new_endpoint_application)

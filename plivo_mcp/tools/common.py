@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
-from plivo_mcp.errors import PlivoToolError
+from plivo_mcp.errors import PlivoToolError, invalid_argument
+from plivo_mcp.secrets import KNOWN_SECRETS, SECRET_KEYS
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -81,6 +82,9 @@ def plivo_tool(*, title: str, read_only: bool = False, destructive: bool = False
         async def run(*args: Any, **kwargs: Any) -> CallToolResult:
             ctx = kwargs.get("ctx")
             server = ctx.mcp_server if ctx is not None else None
+            for name, value in kwargs.items():  # a password argument is masked from here on, wherever it shows
+                if name in SECRET_KEYS and isinstance(value, str):
+                    KNOWN_SECRETS.add(value)
             try:
                 if guarded:
                     token, confirmed = kwargs.pop("confirmation_token", None), kwargs.pop("confirmed", None)
@@ -106,6 +110,23 @@ def plivo_tool(*, title: str, read_only: bool = False, destructive: bool = False
         return run
 
     return decorate
+
+
+def changes(parameter: str, message: str | None = None, **fields: Any) -> dict[str, Any]:
+    """The fields an update was given (None means "keep"); none at all is an error naming `parameter`."""
+    given = {k: v for k, v in fields.items() if v is not None}
+    if not given:
+        raise invalid_argument(parameter, message or f"give at least one of {', '.join(fields)}")
+    return given
+
+
+async def get_named(client: PlivoClient, path: str, parameter: str) -> dict[str, Any]:
+    """GET a resource an argument names; a failure (not found, say) names that argument."""
+    try:
+        return await client.get(path)
+    except PlivoToolError as exc:
+        exc.parameter = parameter
+        raise
 
 
 # Text that comes from the account (names, aliases, URLs) is data, never instructions. Answers that carry it

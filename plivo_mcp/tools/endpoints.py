@@ -7,9 +7,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from plivo_mcp.errors import invalid_argument
 from plivo_mcp.paging import fetch_pages
-from plivo_mcp.secrets import KNOWN_SECRETS
 from plivo_mcp.shaping import changed, clean, page_of
 from plivo_mcp.tools.common import (
     AllPages,
@@ -22,6 +20,7 @@ from plivo_mcp.tools.common import (
     MaxItems,
     Offset,
     api,
+    changes,
     plivo_tool,
 )
 
@@ -57,7 +56,6 @@ async def create_endpoint(
     callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Create a SIP endpoint. Returns its endpoint_id and full username."""
-    KNOWN_SECRETS.add(password)
     data = await api(ctx).post("Endpoint/", {
         "username": username, "password": password, "alias": alias, "app_id": app_id,
         "callback_url": callback_url, "callback_method": callback_method})
@@ -75,13 +73,10 @@ async def update_endpoint(
     callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Change an endpoint's password, alias or application."""
-    body = {"password": password, "alias": alias, "app_id": app_id}
-    if all(v is None for v in body.values()):
-        raise invalid_argument("alias", "give at least one of password, alias, app_id")
-    KNOWN_SECRETS.add(password)
+    body = changes("alias", password=password, alias=alias, app_id=app_id)
     data = await api(ctx).post(f"Endpoint/{endpoint_id}/", {
         **body, "callback_url": callback_url, "callback_method": callback_method})
-    return changed(data, endpoint_id=endpoint_id, updated=sorted(k for k, v in body.items() if v is not None))
+    return changed(data, endpoint_id=endpoint_id, updated=sorted(body))
 
 
 async def preview_delete_endpoint(ctx: Context, endpoint_id: str, **_: Any) -> dict[str, Any]:
@@ -106,4 +101,4 @@ async def delete_endpoint(
     """Delete a SIP endpoint; phones registered with it stop working. Needs confirmation."""
     data = await api(ctx).delete(f"Endpoint/{endpoint_id}/", {
         "callback_url": callback_url, "callback_method": callback_method})
-    return changed(data or {}, deleted=endpoint_id)
+    return changed(data, deleted=endpoint_id)

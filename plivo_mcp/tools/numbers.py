@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from plivo_mcp.errors import invalid_argument
 from plivo_mcp.paging import fetch_pages
 from plivo_mcp.shaping import changed, clean, page_of
 from plivo_mcp.tools.common import (
@@ -22,6 +21,7 @@ from plivo_mcp.tools.common import (
     Offset,
     SubaccountId,
     api,
+    changes,
     plivo_tool,
 )
 
@@ -81,12 +81,11 @@ async def update_number(
     callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Attach a number to an application or subaccount, or relabel it."""
-    body = {"app_id": app_id, "subaccount": subaccount, "alias": alias}
-    if all(v is None for v in body.values()):
-        raise invalid_argument("app_id", "give at least one of app_id, subaccount, alias")
-    data = await api(ctx).post(f"Number/{digits(number)}/", {
+    body = changes("app_id", app_id=app_id, subaccount=subaccount, alias=alias)
+    number = digits(number)
+    data = await api(ctx).post(f"Number/{number}/", {
         **body, "callback_url": callback_url, "callback_method": callback_method})
-    return changed(data, number=digits(number), updated=sorted(k for k, v in body.items() if v is not None))
+    return changed(data, number=number, updated=sorted(body))
 
 
 async def preview_unrent_number(ctx: Context, number: str, **_: Any) -> dict[str, Any]:
@@ -110,6 +109,7 @@ async def unrent_number(
     callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Release a number from the account; it may not be recoverable. Needs confirmation."""
-    data = await api(ctx).delete(f"Number/{digits(number)}/", {
+    number = digits(number)
+    data = await api(ctx).delete(f"Number/{number}/", {
         "callback_url": callback_url, "callback_method": callback_method})
-    return changed(data or {}, released=digits(number))
+    return changed(data, released=number)

@@ -22,6 +22,7 @@ from plivo_mcp.tools.common import (
     Number,
     Offset,
     api,
+    get_named,
     plivo_tool,
 )
 from plivo_mcp.tools.numbers import Services, digits
@@ -75,17 +76,14 @@ async def find_in_inventory(ctx: Context, number: str) -> dict[str, Any] | None:
 
 async def preview_buy_phone_number(ctx: Context, number: str, app_id: str | None = None,
                                    **_: Any) -> dict[str, Any]:
-    item = await find_in_inventory(ctx, digits(number))
+    number = digits(number)
+    item = await find_in_inventory(ctx, number)
     if item is None:
-        raise PlivoToolError("not_found", f"{digits(number)} was not found in Plivo's inventory, so its cost "
+        raise PlivoToolError("not_found", f"{number} was not found in Plivo's inventory, so its cost "
                              "cannot be shown; nothing was bought.", parameter="number",
                              hint="Pick a number from search_phone_numbers.")
     if app_id is not None:
-        try:
-            await api(ctx).get(f"Application/{app_id}/")
-        except PlivoToolError as exc:
-            exc.parameter = "app_id"
-            raise
+        await get_named(api(ctx), f"Application/{app_id}/", "app_id")
     return {
         "action": f"Buy number {item['number']} ({item.get('type')}, {item.get('region') or item['country_iso']})",
         "setup_cost_usd": item.get("setup_rate"),
@@ -104,6 +102,7 @@ async def buy_phone_number(
     callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Rent a number found by search_phone_numbers; costs setup plus monthly rental. Needs confirmation."""
-    data = await api(ctx).post(f"PhoneNumber/{digits(number)}/", {
+    number = digits(number)
+    data = await api(ctx).post(f"PhoneNumber/{number}/", {
         "app_id": app_id, "callback_url": callback_url, "callback_method": callback_method})
-    return changed(data, number=digits(number), status=data.get("status"), numbers=data.get("numbers"))
+    return changed(data, number=number, status=data.get("status"), numbers=data.get("numbers"))

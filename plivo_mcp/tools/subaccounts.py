@@ -8,8 +8,8 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from plivo_mcp.errors import invalid_argument
-from plivo_mcp.paging import collect_items, fetch_pages
-from plivo_mcp.shaping import changed, clean, compact_links, page_of, sample
+from plivo_mcp.paging import collect_items, collect_linked, fetch_pages
+from plivo_mcp.shaping import changed, clean, page_of, sample
 from plivo_mcp.tools.common import (
     AllPages,
     CallbackMethod,
@@ -84,8 +84,7 @@ async def preview_delete_subaccount(ctx: Context, subaccount_id: str, cascade: b
     sub = await client.get(f"Subaccount/{subaccount_id}/")
     apps, apps_total = await collect_items(client, "Application/", {"subaccount": subaccount_id})
     numbers, numbers_total = await collect_items(client, "Number/", {"subaccount": subaccount_id})
-    endpoints = [e for e in (await collect_items(client, "Endpoint/"))[0]
-                 if compact_links(e.get("sub_account")) == subaccount_id]
+    endpoints = await collect_linked(client, "Endpoint/", "sub_account", subaccount_id)
     rental = sum(float(n.get("monthly_rental_rate") or 0) for n in numbers)
     owned = {"applications": sample(apps, "app_name", apps_total), "endpoints": sample(endpoints, "username"),
              "numbers": sample(numbers, "number", numbers_total)}
@@ -115,4 +114,4 @@ async def delete_subaccount(
     """Delete a subaccount. cascade=false (default) moves its resources to the main account. Needs confirmation."""
     data = await api(ctx).delete(f"Subaccount/{subaccount_id}/", {
         "cascade": cascade, "callback_url": callback_url, "callback_method": callback_method})
-    return changed(data or {}, deleted=subaccount_id, cascade=cascade)
+    return changed(data, deleted=subaccount_id, cascade=cascade)
