@@ -113,8 +113,18 @@ async def update_application(
     return changed(data, app_id=app_id, updated=sorted(body))
 
 
+def _check_reattach(app_id: str, cascade: bool, new_endpoint_application: str | None) -> None:
+    if new_endpoint_application is not None and cascade:
+        raise invalid_argument("new_endpoint_application", "only applies with cascade=false")
+    if new_endpoint_application == app_id:
+        raise invalid_argument("new_endpoint_application", "must differ from app_id")
+
+
 async def preview_delete_application(ctx: Context, app_id: str, cascade: bool = True,
                                      new_endpoint_application: str | None = None, **_: Any) -> dict[str, Any]:
+    # Checked here, before anything is fetched or a person is asked: the guard previews every call first, so
+    # an impossible delete is refused up front instead of after its confirmation.
+    _check_reattach(app_id, cascade, new_endpoint_application)
     client = api(ctx)
     app = await client.get(f"Application/{app_id}/")
     if new_endpoint_application is not None:
@@ -148,10 +158,6 @@ async def delete_application(
     callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Delete an application. cascade=true (default) deletes its endpoints too. Needs confirmation."""
-    if new_endpoint_application is not None and cascade:
-        raise invalid_argument("new_endpoint_application", "only applies with cascade=false")
-    if new_endpoint_application == app_id:
-        raise invalid_argument("new_endpoint_application", "must differ from app_id")
     data = await api(ctx).delete(f"Application/{app_id}/", {
         "cascade": cascade, "new_endpoint_application": new_endpoint_application,
         "callback_url": callback_url, "callback_method": callback_method})

@@ -68,6 +68,18 @@ async def test_delete_application_only_previews_without_confirmation(client, sb)
     assert sb.store.snapshot() == before
 
 
+async def test_impossible_delete_is_refused_before_any_preview_or_request(client, sb):
+    app_id = sb.store.create_application(sb.auth_id, "keep", "https://example.com/a")
+    other = sb.store.create_application(sb.auth_id, "other", "https://example.com/b")
+    count = sb.request_count
+    for args in ({"app_id": app_id, "new_endpoint_application": other},  # cascade defaults to true
+                 {"app_id": app_id, "cascade": False, "new_endpoint_application": app_id}):
+        error = await err(client, "delete_application", args)
+        assert error["code"] == "invalid_argument" and error["parameter"] == "new_endpoint_application"
+        assert "confirmation_token" not in error
+    assert sb.request_count == count
+
+
 async def test_async_callback_answer(client, sb):
     data = await ok(client, "create_application", {
         "app_name": "later", "answer_url": "https://example.com/a", "callback_url": "http://127.0.0.1:9/cb"})
