@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+from http.cookiejar import CookieJar  # already loaded by the SDK's import: free here
 from typing import TYPE_CHECKING, Any
 
 from plivo_mcp import __version__
@@ -104,10 +105,6 @@ class PlivoClient:
                    retry_base_s=config.retry_base_s, retry_max_wait_s=config.retry_max_wait_s,
                    rate_limit=config.rate_limit, rate_window_s=config.rate_window_s)
 
-    @property
-    def is_subaccount(self) -> bool:
-        return self.auth_id.startswith("SA")
-
     def _client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         # A pool is bound to the loop it was opened on; a new loop (tests, a restarted server) gets a new one.
@@ -121,7 +118,7 @@ class PlivoClient:
                 timeout=httpx.Timeout(self._timeout_s, connect=min(self._timeout_s, 10.0)),
                 proxy=self._proxy,
                 limits=httpx.Limits(max_connections=20, max_keepalive_connections=20),
-                cookies=_null_cookie_jar(),
+                cookies=NullCookieJar(),
             )
             self._loop = loop
         return self._http
@@ -252,21 +249,16 @@ class PlivoClient:
         raise error
 
 
-def _null_cookie_jar() -> Any:
-    """A jar that keeps no cookies. Plivo authenticates every request with BasicAuth; a cookie a load balancer
-    sets would only tie later requests, from whichever conversation, to it. httpx has no switch for this; its
-    maintainers suggest this jar (encode/httpx#2992), which also skips parsing Set-Cookie on every answer.
-    Built on first use: http.cookiejar pulls in urllib.request, ~8 ms of start-up."""
-    from http.cookiejar import CookieJar
+class NullCookieJar(CookieJar):
+    """Keeps no cookies. Plivo authenticates every request with BasicAuth; a cookie a load balancer sets would
+    only tie later requests, from whichever conversation, to it. httpx has no switch for this; its maintainers
+    suggest this jar (encode/httpx#2992), which also skips parsing Set-Cookie on every answer."""
 
-    class NullCookieJar(CookieJar):
-        def extract_cookies(self, response: Any, request: Any) -> None:
-            return None
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
 
-        def set_cookie(self, cookie: Any) -> None:
-            return None
-
-    return NullCookieJar()
+    def set_cookie(self, cookie: Any) -> None:
+        return None
 
 
 def _named_in(error_text: str, sent: list[str]) -> str | None:

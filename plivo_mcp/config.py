@@ -46,7 +46,7 @@ class Settings(BaseModel):
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value in (None, ""):
-            return None if value is None else value
+            return value
         if not re.match(r"^https?://[^\s/?#]+", value):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")

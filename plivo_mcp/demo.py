@@ -7,11 +7,6 @@ import sys
 from typing import Any
 
 
-def _show(title: str, data: Any) -> None:
-    print(f"\n== {title}")
-    print(json.dumps(data, indent=2)[:1800])
-
-
 async def _session() -> None:
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters

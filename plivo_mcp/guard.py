@@ -49,8 +49,8 @@ class NotAsked(BaseModel):
     reason: str = "client cannot elicit"
 
 
-def digest(preview: dict[str, Any]) -> str:
-    return hashlib.sha256(_canonical(preview).encode()).hexdigest()[:32]
+def digest(value: dict[str, Any]) -> str:
+    return hashlib.sha256(_canonical(value).encode()).hexdigest()[:32]
 
 
 def _canonical(value: Any) -> str:
@@ -138,7 +138,7 @@ class Guard:
             raise _bad_token(f"it was issued for {claims['tool']}, not {spec.name}")
         if claims["account"] != account:
             raise _bad_token("it was issued for another account")
-        if claims["args"] != self._args_digest(args):
+        if claims["args"] != digest(args):
             raise _bad_token("the arguments differ from the previewed ones")
         if claims["exp"] < self.clock():
             raise _bad_token("it has expired")
@@ -157,7 +157,7 @@ class Guard:
 
     def _preview_answer(self, spec: ToolSpec, args: dict[str, Any], account: str,
                         preview: dict[str, Any]) -> dict[str, Any]:
-        claims = {"tool": spec.name, "account": account, "args": self._args_digest(args),
+        claims = {"tool": spec.name, "account": account, "args": digest(args),
                   "preview": digest(preview), "exp": int(self.clock()) + self.ttl_s, "nonce": secrets.token_hex(8)}
         return {
             "status": "confirmation_required",
@@ -169,17 +169,16 @@ class Guard:
                          "same arguments plus confirmation_token.",
         }
 
-    def _args_digest(self, args: dict[str, Any]) -> str:
-        return hashlib.sha256(_canonical(args).encode()).hexdigest()[:32]
+    def _mac(self, body: str) -> str:
+        return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
 
     def _sign(self, claims: dict[str, Any]) -> str:
         body = _b64(_canonical(claims).encode())
-        return f"{body}.{_b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())}"
+        return f"{body}.{self._mac(body)}"
 
     def _verify(self, token: str) -> dict[str, Any]:
         body, _, signature = token.partition(".")
-        expected = _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
-        if not signature or not hmac.compare_digest(signature, expected):
+        if not signature or not hmac.compare_digest(signature, self._mac(body)):
             raise _bad_token("its signature is not valid")
         try:
             claims = json.loads(_unb64(body))

@@ -90,7 +90,7 @@ class Gate:
 
     def __init__(self, app: ASGIApp, *, token: str | None, allow_request_credentials: bool) -> None:
         self.app = app
-        self._token = token.encode() if token else None
+        self._token_digest = hashlib.sha256(token.encode()).digest() if token else None
         self._allow_request_credentials = allow_request_credentials
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -101,7 +101,7 @@ class Gate:
             await _respond(send, 200, {"status": "ok", "version": __version__})
             return
         headers = dict(scope.get("headers") or [])
-        if self._token is not None and not self._authorized(headers.get(b"authorization", b"")):
+        if self._token_digest is not None and not self._authorized(headers.get(b"authorization", b"")):
             await _respond(send, 401, {"error": "unauthorized",
                                        "hint": "send Authorization: Bearer <PLIVO_MCP_HTTP_TOKEN>"},
                            [(b"www-authenticate", b'Bearer realm="plivo-mcp"')])
@@ -115,8 +115,8 @@ class Gate:
     def _authorized(self, header: bytes) -> bool:
         scheme, _, value = header.partition(b" ")
         # compare_digest on equal-length digests: no early exit on the first differing byte, no length leak.
-        return (scheme.lower() == b"bearer" and self._token is not None
-                and hmac.compare_digest(hashlib.sha256(value.strip()).digest(), hashlib.sha256(self._token).digest()))
+        return (scheme.lower() == b"bearer" and self._token_digest is not None
+                and hmac.compare_digest(hashlib.sha256(value.strip()).digest(), self._token_digest))
 
     def _credential_problem(self, headers: dict[bytes, bytes]) -> str | None:
         auth_id = headers.get(AUTH_ID_HEADER.encode())

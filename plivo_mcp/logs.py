@@ -8,8 +8,6 @@ from typing import Any
 
 from plivo_mcp.secrets import mask_secrets
 
-_configured = False
-
 
 def _mask_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     return mask_secrets(event_dict)
@@ -17,7 +15,6 @@ def _mask_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dic
 
 def configure_logging(level: str = "info") -> None:
     """Route structlog and the stdlib (SDK, uvicorn) to stderr as JSON lines, secrets masked."""
-    global _configured
     import structlog
 
     numeric = getattr(logging, level.upper(), logging.INFO)
@@ -46,8 +43,7 @@ def configure_logging(level: str = "info") -> None:
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     root.handlers[:] = [handler]
-    root.setLevel(max(numeric, logging.INFO) if numeric < logging.INFO else numeric)
-    _configured = True
+    root.setLevel(max(numeric, logging.INFO))
 
 
 def get_logger(name: str = "plivo_mcp") -> Any:

@@ -7,7 +7,6 @@ included) and the same secret masking as the tools.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,11 +30,9 @@ _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 
 def _json(server: Any, data: Any) -> str:
     """Masked like a tool answer, and marked the same way: the account's text is data, not instructions."""
-    from plivo_mcp.secrets import mask_secrets
-    from plivo_mcp.tools.common import mark_account_data
+    from plivo_mcp.tools.common import compact_json, mark_account_data, masked
 
-    return json.dumps(mark_account_data(mask_secrets(data, reveal=bool(server.config.reveal_secrets))),
-                      separators=(",", ":"), ensure_ascii=False)
+    return compact_json(mark_account_data(masked(data, server)))
 
 
 def _resource_error(exc: PlivoToolError, uri: str) -> ResourceError:

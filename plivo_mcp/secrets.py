@@ -77,7 +77,7 @@ class SecretRegistry:
 KNOWN_SECRETS = SecretRegistry()
 
 
-def mask_secrets(data: Any, *, reveal: bool = False, registry: SecretRegistry = KNOWN_SECRETS) -> Any:
+def mask_secrets(data: Any, *, reveal: bool = False) -> Any:
     """Return a copy of `data` with secret fields and known secret values masked (unless `reveal`)."""
     if reveal:
         return data
@@ -85,13 +85,13 @@ def mask_secrets(data: Any, *, reveal: bool = False, registry: SecretRegistry = 
         out = {}
         for key, value in data.items():
             if isinstance(key, str) and key.lower() in SECRET_KEYS and isinstance(value, str):
-                registry.add(value)
+                KNOWN_SECRETS.add(value)
                 out[key] = mask_value(value)
             else:
-                out[key] = mask_secrets(value, registry=registry)
+                out[key] = mask_secrets(value)
         return out
     if isinstance(data, list):
-        return [mask_secrets(v, registry=registry) for v in data]
+        return [mask_secrets(v) for v in data]
     if isinstance(data, str):
-        return registry.scrub(data)
+        return KNOWN_SECRETS.scrub(data)
     return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -103,7 +104,7 @@ class PlivoMCP(MCPServer):
 
     async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context | None) -> Any:
         if name not in self.specs and (spec := REGISTRY_BY_NAME.get(name)) is not None:
-            return error_result(unavailable(spec, self.config), self)
+            return error_result(unavailable(spec, self.config))
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -111,15 +112,19 @@ class PlivoMCP(MCPServer):
             if isinstance(cause, ValidationError):
                 return validation_error_result(cause)
             if isinstance(cause, PlivoToolError):
-                return error_result(cause, self)
-            if self.specs[name].guarded if name in self.specs else False:
-                return error_result(confirmation_failed(cause or exc), self)
+                return error_result(cause)
+            if self._guarded(name):
+                return error_result(confirmation_failed(cause or exc))
             raise
         except MCPError as exc:
             # An elicitation that failed on the client's side: fail closed, and say so as a tool answer.
-            if name in self.specs and self.specs[name].guarded:
-                return error_result(confirmation_failed(exc), self)
+            if self._guarded(name):
+                return error_result(confirmation_failed(exc))
             raise
+
+    def _guarded(self, name: str) -> bool:
+        spec = self.specs.get(name)
+        return spec is not None and spec.guarded
 
 
 class DeferredToolManager(ToolManager):
@@ -151,7 +156,9 @@ class DeferredToolManager(ToolManager):
 REGISTRY_BY_NAME = {spec.name: spec for spec in REGISTRY}
 
 
+@functools.cache
 def _log() -> Any:
+    # One logger for the process: a fresh structlog proxy per call would never reuse its cached binding.
     from plivo_mcp.logs import get_logger
 
     return get_logger("plivo_mcp.tools")
@@ -192,15 +199,13 @@ def annotations_for(spec: ToolSpec) -> ToolAnnotations:
 
 def validation_error_result(exc: ValidationError) -> CallToolResult:
     """Name every rejected parameter; the rejected values are left out (they may be secrets)."""
-    problems = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "arguments"
-        problems.append(f"{loc}: {err['msg']}")
-    first = str(exc.errors()[0]["loc"][0]) if exc.errors() and exc.errors()[0]["loc"] else "arguments"
-    error = invalid_argument(first, "; ".join(problems).removeprefix(f"{first}: "))
+    errors = exc.errors()
+    problems = [f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in errors]
+    parameters = [str(e["loc"][0]) if e["loc"] else "arguments" for e in errors]
+    error = invalid_argument(parameters[0] if parameters else "arguments", "")
     error.message = "; ".join(problems)
     if len(problems) > 1:
-        error.extra["parameters"] = sorted({p.split(":")[0].split(".")[0] for p in problems})
+        error.extra["parameters"] = sorted(set(parameters))
     return error_result(error)
 
 

@@ -12,14 +12,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
 from plivo_mcp.errors import PlivoToolError, invalid_argument
-from plivo_mcp.secrets import KNOWN_SECRETS, SECRET_KEYS
+from plivo_mcp.secrets import KNOWN_SECRETS, SECRET_KEYS, mask_secrets
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
-    from mcp.types import CallToolResult
 
     from plivo_mcp.client import PlivoClient
 
@@ -94,9 +94,9 @@ def plivo_tool(*, title: str, read_only: bool = False, destructive: bool = False
                         return answer(mark_account_data(held), server)  # a preview names account objects
                 data = await fn(*args, **kwargs)
             except PlivoToolError as exc:
-                return error_result(name_unsafe_argument(exc, kwargs), server)
+                return error_result(name_unsafe_argument(exc, kwargs))
             except Exception as exc:  # a bug or an answer shape we did not foresee: still a clean answer
-                return error_result(unexpected_failure(spec.name, exc), server)
+                return error_result(unexpected_failure(spec.name, exc))
             return answer(mark_account_data(data) if spec.read_only else data, server)
 
         if guarded:
@@ -164,28 +164,25 @@ def api(ctx: Context) -> PlivoClient:
     return ctx.mcp_server.client_for(ctx)
 
 
-def _dumps(data: Any) -> str:
+def compact_json(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
+def masked(data: Any, server: Any = None) -> Any:
+    """`data` with its secrets masked, unless the operator started the server to reveal them."""
+    return mask_secrets(data, reveal=bool(server is not None and server.config.reveal_secrets))
+
+
 def answer(data: Any, server: Any = None) -> CallToolResult:
-    from mcp.types import CallToolResult, TextContent
-
-    from plivo_mcp.secrets import mask_secrets
-
-    reveal = bool(server is not None and server.config.reveal_secrets)
-    data = mask_secrets(data, reveal=reveal)
-    return CallToolResult(content=[TextContent(type="text", text=_dumps(data))],
+    data = masked(data, server)
+    return CallToolResult(content=[TextContent(type="text", text=compact_json(data))],
                           structured_content=data if isinstance(data, dict) else {"result": data})
 
 
-def error_result(exc: PlivoToolError, server: Any = None) -> CallToolResult:
-    from mcp.types import CallToolResult, TextContent
-
-    from plivo_mcp.secrets import mask_secrets
-
+def error_result(exc: PlivoToolError) -> CallToolResult:
+    """An error answer; always masked, whatever the operator's reveal setting."""
     body = mask_secrets({"error": exc.to_body()})
-    return CallToolResult(content=[TextContent(type="text", text=_dumps(body))], structured_content=body,
+    return CallToolResult(content=[TextContent(type="text", text=compact_json(body))], structured_content=body,
                           is_error=True)
 
 
