@@ -122,6 +122,9 @@ async def test_other_list_tools_take_all_pages(seeded: Sandbox):
         endpoints = await ok(c, "list_endpoints", {"all_pages": True})
         assert endpoints["page"]["returned"] == 23 and endpoints["page"]["next_offset"] is None
         assert [e["alias"] for e in endpoints["items"]] == [f"alias {i}" for i in reversed(range(23))]
+        for i in range(6):  # more than max_items of each, so the cap has something to cut
+            seeded.store.create_subaccount(seeded.auth_id, f"tenant {i}")
+            seeded.store.rent_number(seeded.auth_id, alias=f"line {i}")
         for tool in ("list_subaccounts", "list_numbers"):
             answer = await ok(c, tool, {"all_pages": True, "max_items": 5})
             assert answer["page"]["returned"] <= 5

@@ -124,7 +124,6 @@ async def test_no_secret_in_any_answer_or_log_line(log_buffer: io.StringIO) -> N
                TOO_LONG_PASSWORD}
     secrets |= made_by_plivo | {row["auth_token"] for row in state["accounts"]}  # incl. "tenant two"'s token
     secrets |= {row["password"] for row in state["endpoints"] if row.get("password")}
-    assert len(secrets) >= 7
     log_lines = log_buffer.getvalue().splitlines()
     assert sum("sweep_probe" in line for line in log_lines) == 2, "log capture is not working"
     assert any('"tool_call"' in line for line in log_lines), "the server's own log lines were not captured"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import plivo
 import pytest
 from plivo import exceptions
 
@@ -112,4 +111,3 @@ def test_sdk_validation_error_on_400(sb: Sandbox, plivo_for) -> None:
     client = plivo_for(sb)
     with pytest.raises(exceptions.ValidationError):
         client.subaccounts.create(name="")
-    assert isinstance(plivo, object)
