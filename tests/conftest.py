@@ -1,14 +1,15 @@
 """Shared fixtures: `anyio_backend` (asyncio), `sb` (a fresh sandbox per test, for tests that count or compare
-state), `sandbox` (one per session, for read-mostly tests), and `plivo_for(sb, auth_id=None, auth_token=None)` which
-returns an official plivo SDK client pointed at a sandbox."""
+state), `client` (an MCP client on a server wired to `sb`), `sandbox` (one per session, for read-mostly tests),
+and `plivo_for(sb, auth_id=None, auth_token=None)`, an official plivo SDK client pointed at a sandbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from mcp import Client
 
 from plivo_mcp.sandbox import Sandbox
 
@@ -30,6 +31,15 @@ def sb() -> Iterator[Sandbox]:
         yield sandbox
     finally:
         sandbox.stop()
+
+
+@pytest.fixture
+async def client(sb: Sandbox) -> AsyncIterator[Client]:
+    """An in-memory MCP client on a server wired to `sb` (a module may override `sb` with its own sandbox)."""
+    from tests.helpers import server_for
+
+    async with Client(server_for(sb)) as c:
+        yield c
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,12 @@ async def call(client: Client, name: str, args: dict[str, Any] | None = None) ->
     return bool(result.is_error), json.loads(text)
 
 
+def clean_answer(text: str) -> dict[str, Any]:
+    """A tool answer's text: never a traceback or the SDK's generic failure text, always JSON."""
+    assert "Traceback" not in text and "Error executing tool" not in text, text[:300]
+    return json.loads(text)
+
+
 async def ok(client: Client, name: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
     is_error, data = await call(client, name, args)
     assert not is_error, data

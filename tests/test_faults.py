@@ -19,7 +19,7 @@ from plivo_mcp.client import UnsafePathSegment
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.server import PlivoMCP
 from plivo_mcp.tools.common import name_unsafe_argument
-from tests.helpers import call, err, ok, server_for
+from tests.helpers import call, clean_answer, err, ok, server_for
 
 pytestmark = pytest.mark.anyio
 
@@ -51,11 +51,6 @@ async def served(sb: Sandbox) -> AsyncIterator[tuple[Client, PlivoMCP, list[floa
         yield client, server, waits
 
 
-def assert_clean(result_text: str) -> dict[str, Any]:
-    assert "Traceback" not in result_text and "Error executing tool" not in result_text
-    return json.loads(result_text)
-
-
 @pytest.mark.parametrize("fault", TRANSIENT)
 async def test_get_recovers_from_one_fault(served, sb: Sandbox, fault: str) -> None:
     client, _, waits = served
@@ -76,7 +71,7 @@ async def test_get_fails_clearly_when_the_fault_persists(served, sb: Sandbox, fa
     before = sb.request_count
     result = await client.call_tool("list_applications", {})
     assert result.is_error
-    error = assert_clean(result.content[0].text)["error"]
+    error = clean_answer(result.content[0].text)["error"]
     assert sb.request_count - before == 3
     assert error["retried"] == 2 and error["hint"]
     assert error["code"] == ("rate_limited" if fault == "429" else "upstream_error")
@@ -102,7 +97,7 @@ async def test_create_is_attempted_exactly_once(served, sb: Sandbox, fault: str)
     before = sb.request_count
     result = await client.call_tool("create_application", {"app_name": "once", "answer_url": "https://e.com/a"})
     assert result.is_error
-    error = assert_clean(result.content[0].text)["error"]
+    error = clean_answer(result.content[0].text)["error"]
     assert "retried" not in error and waits == []
     assert sb.request_count - before == 1
     apps = sb.store.snapshot()["applications"]
@@ -155,7 +150,7 @@ async def test_unexpected_answer_shapes_stay_clean(sb: Sandbox, tool: str, args:
     server = mocked_server(sb, lambda request: httpx.Response(200, json=body))
     async with Client(server) as client:
         result = await client.call_tool(tool, args)
-        data = assert_clean(result.content[0].text)
+        data = clean_answer(result.content[0].text)
         if result.is_error:
             assert data["error"]["code"] in ("upstream_error", "internal_error") and data["error"]["hint"]
 
@@ -167,7 +162,7 @@ async def test_an_unforeseen_failure_is_a_clean_error(sb: Sandbox) -> None:
     async with Client(mocked_server(sb, explode)) as client:
         result = await client.call_tool("get_account", {})
         assert result.is_error
-        assert assert_clean(result.content[0].text)["error"]["code"] == "internal_error"
+        assert clean_answer(result.content[0].text)["error"]["code"] == "internal_error"
 
 
 async def test_account_text_is_marked_as_data(served, sb: Sandbox) -> None:

@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,12 +24,12 @@ from mcp import Client
 from plivo_mcp.http_app import allowed_hosts_for, build_http_app, serve_http
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.server import PlivoMCP
-from tests.helpers import server_for, serving
+from tests.conftest import REPO_ROOT
+from tests.helpers import call, server_for, serving
 
 pytestmark = pytest.mark.anyio
 
 TOKEN = "test-token-0123456789abcdef"
-REPO = Path(__file__).resolve().parent.parent
 INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
         "params": {"protocolVersion": "2025-11-25", "capabilities": {},
                    "clientInfo": {"name": "raw", "version": "0"}}}
@@ -61,11 +60,6 @@ def mcp_client(url: str, headers: dict[str, str] | None = None, token: str | Non
 
 def post(url: str, headers: dict[str, str], body: dict[str, Any] = INIT) -> httpx.Response:
     return httpx.post(f"{url}/mcp", headers={**MCP_HEADERS, **headers}, content=json.dumps(body), timeout=10)
-
-
-async def call_json(client: Client, tool: str, args: dict[str, Any] | None = None) -> tuple[bool, dict[str, Any]]:
-    result = await client.call_tool(tool, args or {})
-    return bool(result.is_error), json.loads(result.content[0].text)  # type: ignore[union-attr]
 
 
 # --- the gate ---------------------------------------------------------------------------------------------
@@ -136,12 +130,12 @@ async def test_authenticated_client_lists_and_calls_tools(sb: Sandbox, mode: str
         async with mcp_client(url, mode=mode) as client:
             names = {t.name for t in (await client.list_tools()).tools}
             assert names == set(server.specs)
-            is_error, account = await call_json(client, "get_account")
+            is_error, account = await call(client, "get_account")
             assert not is_error and account["auth_id"] == sb.auth_id
             assert sb.auth_token not in json.dumps(account)
-            is_error, apps = await call_json(client, "list_applications", {"limit": 5})
+            is_error, apps = await call(client, "list_applications", {"limit": 5})
             assert not is_error and [a["app_name"] for a in apps["items"]] == ["http-app"]
-            is_error, bad = await call_json(client, "get_pricing", {"country_iso": "usa"})
+            is_error, bad = await call(client, "get_pricing", {"country_iso": "usa"})
             assert is_error and bad["error"]["code"] == "invalid_argument"
             prompts = {p.name for p in (await client.list_prompts()).prompts}
             assert "onboard_customer" in prompts
@@ -171,17 +165,17 @@ async def test_request_credentials_act_as_the_caller_when_allowed(sb: Sandbox) -
     tenant = {"X-Plivo-Auth-Id": sub_id, "X-Plivo-Auth-Token": sub_token}
     with http_server(sb, PLIVO_MCP_ALLOW_REQUEST_CREDENTIALS=True) as (url, server):
         async with mcp_client(url, headers=tenant) as client:
-            is_error, account = await call_json(client, "get_account")
+            is_error, account = await call(client, "get_account")
             assert not is_error and account["auth_id"] == sub_id
             resource = await client.read_resource("plivo://account")
             assert json.loads(resource.contents[0].text)["auth_id"] == sub_id  # type: ignore[union-attr]
             assert sub_token not in resource.contents[0].text  # type: ignore[union-attr]
         async with mcp_client(url) as client:  # no headers: the server's own account
-            _, account = await call_json(client, "get_account")
+            _, account = await call(client, "get_account")
             assert account["auth_id"] == sb.auth_id
         wrong = {"X-Plivo-Auth-Id": sub_id, "X-Plivo-Auth-Token": "not-the-token-123"}
         async with mcp_client(url, headers=wrong) as client:
-            is_error, body = await call_json(client, "get_account")
+            is_error, body = await call(client, "get_account")
             assert is_error and body["error"]["code"] == "auth_failed"
             assert "not-the-token-123" not in json.dumps(body)
         assert len(server._tenant_clients) == 2  # one pooled client per credential pair
@@ -212,11 +206,11 @@ async def test_multi_tenant_server_without_its_own_account_needs_request_credent
     sub_id, sub_token = sb.store.create_subaccount(sb.auth_id, "tenant-c")
     with serving(build_http_app(build_server(config))) as url:
         async with mcp_client(url) as client:
-            is_error, body = await call_json(client, "get_account")
+            is_error, body = await call(client, "get_account")
             assert is_error and body["error"]["code"] == "auth_failed"
             assert "X-Plivo-Auth-Id" in body["error"]["hint"]
         async with mcp_client(url, headers={"X-Plivo-Auth-Id": sub_id, "X-Plivo-Auth-Token": sub_token}) as client:
-            is_error, account = await call_json(client, "get_account")
+            is_error, account = await call(client, "get_account")
             assert not is_error and account["auth_id"] == sub_id
 
 
@@ -239,7 +233,7 @@ def replicas(sb: Sandbox, secrets: list[str]) -> Iterator[list[str]]:
                    "PLIVO_MCP_CONFIRM_SECRET": secret, "PLIVO_MCP_LOG_LEVEL": "warning"}
             proc = subprocess.Popen(
                 [sys.executable, "-m", "plivo_mcp", "serve", "--transport", "http", "--port", str(port)],
-                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             procs.append((proc, f"http://127.0.0.1:{port}"))
         deadline = time.monotonic() + 30
         for proc, url in procs:
@@ -273,7 +267,7 @@ async def test_confirmation_token_from_one_replica_is_accepted_by_another(sb: Sa
     shared = "shared-confirm-secret-0123456789abcdef"
     with replicas(sb, [shared, shared, "another-secret-0123456789abcdef"]) as (url_a, url_b, url_other):
         async with mcp_client(url_a) as client_a:
-            is_error, preview = await call_json(client_a, "delete_endpoint", {"endpoint_id": endpoint_id})
+            is_error, preview = await call(client_a, "delete_endpoint", {"endpoint_id": endpoint_id})
         assert not is_error, preview
         assert preview.get("status") == "confirmation_required", preview
         token = preview["confirmation_token"]
@@ -281,13 +275,13 @@ async def test_confirmation_token_from_one_replica_is_accepted_by_another(sb: Sa
 
         # A replica with a different secret cannot verify the token: it refuses and deletes nothing.
         async with mcp_client(url_other) as client_other:
-            is_error, refused = await call_json(client_other, "delete_endpoint",
+            is_error, refused = await call(client_other, "delete_endpoint",
                                                 {"endpoint_id": endpoint_id, "confirmation_token": token})
         assert is_error or refused.get("status") == "confirmation_required", refused
         assert _endpoint_ids(sb) == {endpoint_id}
 
         async with mcp_client(url_b) as client_b:
-            is_error, done = await call_json(client_b, "delete_endpoint",
+            is_error, done = await call(client_b, "delete_endpoint",
                                              {"endpoint_id": endpoint_id, "confirmation_token": token})
         assert not is_error, done
         assert _endpoint_ids(sb) == set()
@@ -311,10 +305,10 @@ async def test_guarded_delete_asks_the_person_over_stateless_http(sb: Sandbox) -
 
     with http_server(sb) as (url, _):
         async with mcp_client(url, elicitation_callback=person) as client:
-            is_error, refused = await call_json(client, "delete_endpoint", {"endpoint_id": endpoint_id})
+            is_error, refused = await call(client, "delete_endpoint", {"endpoint_id": endpoint_id})
             assert is_error and refused["error"]["code"] == "not_confirmed"
             assert endpoint_id in {e["endpoint_id"] for e in sb.store.snapshot()["endpoints"]}
-            is_error, done = await call_json(client, "delete_endpoint", {"endpoint_id": endpoint_id})
+            is_error, done = await call(client, "delete_endpoint", {"endpoint_id": endpoint_id})
     assert not is_error and done["deleted"] == endpoint_id
     assert f"Type {username} to confirm" in asked[-1]
     assert endpoint_id not in {e["endpoint_id"] for e in sb.store.snapshot()["endpoints"]}

@@ -14,8 +14,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from plivo_mcp import __version__
+from tests.conftest import REPO_ROOT
 
-REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.anyio
 
 
@@ -32,7 +32,7 @@ def run(*args: str | Path, cwd: Path, timeout: float = 180) -> str:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """bin/ of a fresh venv with the wheel built from this checkout installed."""
     root = tmp_path_factory.mktemp("packaging")
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", root / "dist", REPO, cwd=root)
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", root / "dist", REPO_ROOT, cwd=root)
     (wheel,) = (root / "dist").glob("plivo_mcp-*.whl")
     venv.EnvBuilder(with_pip=False).create(root / "venv")  # the outer pip installs into it: no ensurepip wait
     bin_dir = root / "venv" / "bin"
@@ -72,7 +72,7 @@ async def test_installed_wheel_serves_stdio_against_its_sandbox(installed: Path,
 def test_readme_configuration_table_lists_every_environment_variable() -> None:
     from plivo_mcp.config import Settings
 
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO_ROOT / "README.md").read_text()
     table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     rows = {line.split("|")[1].strip().strip("`") for line in table.splitlines() if line.startswith("| `")}
     assert rows == {field.alias for field in Settings.model_fields.values()}

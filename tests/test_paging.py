@@ -4,7 +4,7 @@ progress, driven through MCP clients against the sandbox."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -38,7 +38,8 @@ class InFlight:
 
 
 @pytest.fixture
-def seeded() -> Iterator[Sandbox]:
+def sb() -> Iterator[Sandbox]:
+    """This module's sandbox: SEEDED applications, so listings span pages."""
     sb = Sandbox(db=":memory:")
     for i in range(SEEDED):
         sb.store.create_application(sb.auth_id, f"app-{i:02d}", "https://example.com/answer")
@@ -49,12 +50,6 @@ def seeded() -> Iterator[Sandbox]:
         sb.stop()
 
 
-@pytest.fixture
-async def client(seeded: Sandbox) -> AsyncIterator[Client]:
-    async with Client(server_for(seeded)) as c:
-        yield c
-
-
 def names(answer: dict[str, Any]) -> list[str]:
     return [item["app_name"] for item in answer["items"]]
 
@@ -62,14 +57,14 @@ def names(answer: dict[str, Any]) -> list[str]:
 NEWEST_FIRST = [f"app-{i:02d}" for i in reversed(range(SEEDED))]
 
 
-async def test_all_pages_returns_every_item_newest_first_without_duplicates(client: Client, seeded: Sandbox):
-    before = seeded.request_count
+async def test_all_pages_returns_every_item_newest_first_without_duplicates(client: Client, sb: Sandbox):
+    before = sb.request_count
     answer = await ok(client, "list_applications", {"all_pages": True})
     assert names(answer) == NEWEST_FIRST
     assert len({item["app_id"] for item in answer["items"]}) == SEEDED
     assert answer["page"]["returned"] == SEEDED and answer["page"]["total_count"] == SEEDED
     assert answer["page"]["next_offset"] is None
-    assert seeded.request_count - before == 3  # pages of 20, 20 and 5
+    assert sb.request_count - before == 3  # pages of 20, 20 and 5
 
 
 async def test_without_all_pages_one_page_as_before(client: Client):
@@ -100,13 +95,13 @@ async def test_max_items_out_of_range_is_rejected(client: Client, max_items: int
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
-async def test_progress_is_reported_to_a_client_that_asks(seeded: Sandbox, mode: str):
+async def test_progress_is_reported_to_a_client_that_asks(sb: Sandbox, mode: str):
     seen: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         seen.append((progress, total, message))
 
-    async with Client(server_for(seeded), mode=mode) as c:  # type: ignore[arg-type]
+    async with Client(server_for(sb), mode=mode) as c:  # type: ignore[arg-type]
         result = await c.call_tool("list_applications", {"all_pages": True}, progress_callback=on_progress)
     assert not result.is_error
     assert len(seen) == 3, seen  # one notification per page
@@ -115,16 +110,16 @@ async def test_progress_is_reported_to_a_client_that_asks(seeded: Sandbox, mode:
     assert all(total == SEEDED for _, total, _ in seen)
 
 
-async def test_other_list_tools_take_all_pages(seeded: Sandbox):
+async def test_other_list_tools_take_all_pages(sb: Sandbox):
     for i in range(23):
-        seeded.store.create_endpoint(seeded.auth_id, f"user{i:02d}", "secret123", f"alias {i}")
-    async with Client(server_for(seeded)) as c:
+        sb.store.create_endpoint(sb.auth_id, f"user{i:02d}", "secret123", f"alias {i}")
+    async with Client(server_for(sb)) as c:
         endpoints = await ok(c, "list_endpoints", {"all_pages": True})
         assert endpoints["page"]["returned"] == 23 and endpoints["page"]["next_offset"] is None
         assert [e["alias"] for e in endpoints["items"]] == [f"alias {i}" for i in reversed(range(23))]
         for i in range(6):  # more than max_items of each, so the cap has something to cut
-            seeded.store.create_subaccount(seeded.auth_id, f"tenant {i}")
-            seeded.store.rent_number(seeded.auth_id, alias=f"line {i}")
+            sb.store.create_subaccount(sb.auth_id, f"tenant {i}")
+            sb.store.rent_number(sb.auth_id, alias=f"line {i}")
         for tool in ("list_subaccounts", "list_numbers"):
             answer = await ok(c, tool, {"all_pages": True, "max_items": 5})
             assert answer["page"]["returned"] <= 5

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +13,9 @@ from mcp.server.mcpserver import Context
 
 from plivo_mcp.paging import report_progress
 from plivo_mcp.sandbox import Sandbox
+from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.anyio
-REPO = Path(__file__).resolve().parent.parent
 
 
 
@@ -29,7 +28,7 @@ async def test_list_all_pages_reports_progress_over_stdio_when_asked() -> None:
             sb.store.create_application(sb.auth_id, f"app-{i:02d}", "https://example.com/answer")
         env = {**os.environ, "PLIVO_AUTH_ID": sb.auth_id, "PLIVO_AUTH_TOKEN": sb.auth_token,
                "PLIVO_API_URL": sb.base_url, "PLIVO_MCP_LOG_LEVEL": "warning"}
-        params = StdioServerParameters(command=sys.executable, args=["-m", "plivo_mcp", "serve"], cwd=str(REPO),
+        params = StdioServerParameters(command=sys.executable, args=["-m", "plivo_mcp", "serve"], cwd=str(REPO_ROOT),
                                        env=env)
         seen: list[tuple[float, float | None, str | None]] = []
 

@@ -4,7 +4,6 @@ without a required argument, hidden when the tools they need are not offered."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from mcp.types import INVALID_PARAMS
 from plivo_mcp.prompts import PromptFileError, load_prompt_files, parse_prompt_file, prompts_dir
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.tools import REGISTRY
+from tests.conftest import REPO_ROOT
 from tests.helpers import server_for
 
 pytestmark = pytest.mark.anyio
@@ -28,12 +28,6 @@ def sb() -> Sandbox:
     sandbox.start(host="127.0.0.1", port=0)
     yield sandbox
     sandbox.stop()
-
-
-@pytest.fixture
-async def client(sb: Sandbox) -> AsyncIterator[Client]:
-    async with Client(server_for(sb)) as c:
-        yield c
 
 
 async def test_prompts_are_listed_with_their_arguments(client: Client) -> None:
@@ -99,7 +93,7 @@ async def test_read_only_server_offers_only_prompts_whose_tools_it_has(sb: Sandb
 
 
 def test_prompts_are_found_in_the_source_checkout() -> None:
-    assert prompts_dir() == Path(__file__).resolve().parent.parent / "prompts"
+    assert prompts_dir() == REPO_ROOT / "prompts"
 
 
 @pytest.mark.parametrize(("text", "problem"), [

@@ -12,7 +12,6 @@ import copy
 import json
 import re
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +19,8 @@ from jsonschema import Draft7Validator
 
 from plivo_mcp import __version__
 from plivo_mcp.config import Settings
+from tests.conftest import REPO_ROOT
 
-REPO = Path(__file__).resolve().parent.parent
 SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
 
 _INPUT = {
@@ -133,7 +132,7 @@ def registry_problems(doc: dict[str, Any]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def server_json() -> dict[str, Any]:
-    return json.loads((REPO / "server.json").read_text())
+    return json.loads((REPO_ROOT / "server.json").read_text())
 
 
 def test_server_json_passes_the_registry_rules(server_json: dict[str, Any]) -> None:
@@ -142,7 +141,7 @@ def test_server_json_passes_the_registry_rules(server_json: dict[str, Any]) -> N
 
 
 def test_versions_match_the_package(server_json: dict[str, Any]) -> None:
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     assert server_json["version"] == pyproject["version"] == __version__
     (package,) = [p for p in server_json["packages"] if p["registryType"] == "pypi"]
     assert package["identifier"] == pyproject["name"]
@@ -162,7 +161,7 @@ def test_stdio_package_declares_its_environment_and_marks_the_token_secret(serve
 
 
 def test_readme_carries_the_pypi_ownership_marker(server_json: dict[str, Any]) -> None:
-    assert f"<!-- mcp-name: {server_json['name']} -->" in (REPO / "README.md").read_text()
+    assert f"<!-- mcp-name: {server_json['name']} -->" in (REPO_ROOT / "README.md").read_text()
 
 
 @pytest.mark.parametrize(("break_it", "expected"), [
