@@ -43,6 +43,16 @@ def compact(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
+# What an assistant's context holds for each tool, as tools/list serves it.
+SERVED_KEYS = ("name", "title", "description", "inputSchema", "annotations")
+TARGET_AVERAGE_TOOL_TOKENS = 150
+
+
+def tool_cost(tool: dict[str, Any]) -> int:
+    """o200k_base tokens of one tool's compact JSON as served: the unit of bench/tool_surface.py and the budget test."""
+    return tokens(compact({k: tool[k] for k in SERVED_KEYS if k in tool}))
+
+
 def median(values: Iterable[float]) -> float:
     return statistics.median(list(values))
 

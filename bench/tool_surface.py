@@ -17,12 +17,21 @@ import json
 import math
 import sys
 
-from _util import ROOT, RawStdio, compact, serve_command, server_env, table, tokens
+from _util import (
+    ROOT,
+    TARGET_AVERAGE_TOOL_TOKENS,
+    RawStdio,
+    compact,
+    serve_command,
+    server_env,
+    table,
+    tokens,
+    tool_cost,
+)
 
 BUDGET_FILE = ROOT / "tests" / "token_budget.json"
 HEADROOM = 1.10
-TARGET_AVERAGE = 150
-SERVED_KEYS = ("name", "title", "description", "inputSchema", "annotations")
+TARGET_AVERAGE = TARGET_AVERAGE_TOOL_TOKENS
 # Dummy credentials: listing tools never calls the API.
 AUTH_ID, AUTH_TOKEN, API_URL = "MASANDBOXDEMO0000001", "sandbox_demo_token_not_secret_0000000000", "http://127.0.0.1:9"
 
@@ -52,10 +61,6 @@ def sdk_default_costs() -> dict[str, int]:
                   "annotations": tool.annotations.model_dump(by_alias=True, exclude_none=True)}
         costs[spec.name] = tokens(compact(served))
     return costs
-
-
-def tool_cost(tool: dict) -> int:
-    return tokens(compact({k: tool[k] for k in SERVED_KEYS if k in tool}))
 
 
 def floor_cost(tool: dict) -> int:

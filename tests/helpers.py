@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -58,3 +59,9 @@ def serving(app: Any) -> Iterator[str]:
         yield server.start()
     finally:
         server.stop()
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any PLIVO* variable, plus `extra`: for a server subprocess."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO")}
+    return {**env, **extra}

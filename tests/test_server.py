@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -11,14 +10,11 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from tests.helpers import clean_env
+
 pytestmark = pytest.mark.anyio
 
 
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO")}
-    return {**env, **extra}
 
 
 @pytest.mark.parametrize(("env", "variable"), [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from plivo_mcp.stdio import OVERSIZED_LINE, _Lines
+from tests.helpers import clean_env
 
 # A PlivoMCP with one extra tool that writes around the protocol: print() to stdout and a child process that
 # inherits fd 1. It also reports how many threads the server runs: the loop-native path needs none besides
@@ -96,9 +96,8 @@ async def test_an_answer_larger_than_the_pipe_buffer_arrives_whole(sb) -> None:
 
     for i in range(1000):
         sb.store.create_application(sb.auth_id, f"bulk-{i:04d}", f"https://voice.example.com/answer/{i}")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO")}
-    env.update(PLIVO_AUTH_ID=sb.auth_id, PLIVO_AUTH_TOKEN=sb.auth_token, PLIVO_API_URL=sb.base_url,
-               PLIVO_MCP_RATE_LIMIT="100000")
+    env = clean_env(PLIVO_AUTH_ID=sb.auth_id, PLIVO_AUTH_TOKEN=sb.auth_token, PLIVO_API_URL=sb.base_url,
+                    PLIVO_MCP_RATE_LIMIT="100000")
     params = StdioServerParameters(command=sys.executable, args=["-m", "plivo_mcp"], env=env)
     async with Client(params) as client:
         result = await client.call_tool("list_applications", {"all_pages": True, "max_items": 1000,

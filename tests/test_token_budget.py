@@ -15,21 +15,20 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from bench._util import compact, tokens  # the same counting as bench/tool_surface.py
+from bench._util import TARGET_AVERAGE_TOOL_TOKENS as TARGET_AVERAGE
+from bench._util import tokens, tool_cost  # the same counting as bench/tool_surface.py
 from plivo_mcp.sandbox import Sandbox
 from tests.helpers import ok, server_for
 from tests.test_tool_surface import listed_tools
 
 pytestmark = pytest.mark.anyio
 BUDGET = json.loads((Path(__file__).parent / "token_budget.json").read_text())
-SERVED_KEYS = ("name", "title", "description", "inputSchema", "annotations")
-TARGET_AVERAGE = 150
 
 
 
 
 async def tool_costs() -> dict[str, int]:
-    return {t["name"]: tokens(compact({k: t[k] for k in SERVED_KEYS if k in t})) for t in await listed_tools()}
+    return {t["name"]: tool_cost(t) for t in await listed_tools()}
 
 
 async def test_every_tool_stays_within_its_budget():
