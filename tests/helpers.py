@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 from mcp import Client
 
+from plivo_mcp.client import PlivoClient
 from plivo_mcp.config import load_settings
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.server import PlivoMCP, build_server
@@ -65,3 +68,31 @@ def clean_env(**extra: str) -> dict[str, str]:
     """This process's environment without any PLIVO* variable, plus `extra`: for a server subprocess."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO")}
     return {**env, **extra}
+
+
+def inject(sb: Sandbox, fault: str, method: str, times: int = 1) -> None:
+    """Make the sandbox fail the next `times` requests of `method`: a status ("429"...), "drop" or "malformed"."""
+    if fault == "drop":
+        sb.faults.drop_connections(times, methods={method})
+    elif fault == "malformed":
+        sb.faults.malformed_bodies(times, methods={method})
+    else:
+        sb.faults.push_statuses([int(fault)] * times, retry_after=1, methods={method})
+
+
+def record_sleeps(client: PlivoClient) -> list[float]:
+    """The waits the client's retry policy asks for, recorded instead of slept (Retry-After would be 1 s)."""
+    waits: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    client._sleep = no_sleep
+    return waits
+
+
+def talk_to_mock(client: PlivoClient, handler: Any) -> None:
+    """Point the client at an httpx MockTransport: for answers the sandbox cannot produce. Call inside the loop."""
+    client._http = httpx.AsyncClient(transport=httpx.MockTransport(handler),
+                                     base_url=f"http://plivo.invalid/v1/Account/{client.auth_id}/")
+    client._loop = asyncio.get_running_loop()

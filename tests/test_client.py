@@ -18,7 +18,7 @@ from plivo_mcp.client import PlivoClient, checked_path, path_segment
 from plivo_mcp.errors import PlivoToolError
 from plivo_mcp.ratelimit import RateLimiter
 from plivo_mcp.sandbox import Sandbox
-from tests.helpers import serving
+from tests.helpers import inject, record_sleeps, serving, talk_to_mock
 
 pytestmark = pytest.mark.anyio
 
@@ -29,12 +29,7 @@ class RecordingClient(PlivoClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("retry_base_s", 0.01)
         super().__init__(*args, **kwargs)
-        self.waits: list[float] = []
-
-        async def no_sleep(seconds: float) -> None:
-            self.waits.append(seconds)
-
-        self._sleep = no_sleep
+        self.waits = record_sleeps(self)
 
 
 def client_for(sb: Sandbox, **kwargs: Any) -> RecordingClient:
@@ -101,12 +96,7 @@ async def test_server_error_500_is_not_retried(sb: Sandbox) -> None:
 async def test_writes_are_sent_exactly_once(sb: Sandbox, method: str, fault: str) -> None:
     client = client_for(sb)
     app_id = sb.store.create_application(sb.auth_id, "target", "https://example.com/a")
-    if fault == "drop":
-        sb.faults.drop_connections(1, methods={method})
-    elif fault == "malformed":
-        sb.faults.malformed_bodies(1, methods={method})
-    else:
-        sb.faults.push_statuses([int(fault)], retry_after=1, methods={method})
+    inject(sb, fault, method)
     before = sb.request_count
     with pytest.raises(PlivoToolError) as caught:
         if method == "POST":
@@ -140,9 +130,7 @@ async def test_connection_refused_is_retried_then_clear() -> None:
 
 def mocked(handler: Any, **kwargs: Any) -> RecordingClient:
     client = RecordingClient("http://plivo.invalid", "MA" + "B" * 18, "token-abc", **kwargs)
-    client._http = httpx.AsyncClient(transport=httpx.MockTransport(handler),
-                                     base_url="http://plivo.invalid/v1/Account/x/")
-    client._loop = asyncio.get_running_loop()
+    talk_to_mock(client, handler)
     return client
 
 

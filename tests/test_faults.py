@@ -19,7 +19,7 @@ from plivo_mcp.client import UnsafePathSegment
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.server import PlivoMCP
 from plivo_mcp.tools.common import name_unsafe_argument
-from tests.helpers import call, clean_answer, err, ok, server_for
+from tests.helpers import call, clean_answer, err, inject, ok, record_sleeps, server_for, talk_to_mock
 
 pytestmark = pytest.mark.anyio
 
@@ -29,24 +29,10 @@ EVERY_FAULT = [*TRANSIENT, "500"]
 
 
 
-def inject(sb: Sandbox, fault: str, method: str, times: int = 1) -> None:
-    if fault == "drop":
-        sb.faults.drop_connections(times, methods={method})
-    elif fault == "malformed":
-        sb.faults.malformed_bodies(times, methods={method})
-    else:
-        sb.faults.push_statuses([int(fault)] * times, retry_after=1, methods={method})
-
-
 @pytest.fixture
 async def served(sb: Sandbox) -> AsyncIterator[tuple[Client, PlivoMCP, list[float]]]:
     server = server_for(sb)
-    waits: list[float] = []
-
-    async def no_sleep(seconds: float) -> None:  # Retry-After is 1 s: record it rather than wait it out
-        waits.append(seconds)
-
-    server.client._sleep = no_sleep
+    waits = record_sleeps(server.client)
     async with Client(server) as client:
         yield client, server, waits
 
@@ -129,12 +115,8 @@ async def test_read_timeout_is_a_clear_error(sb: Sandbox) -> None:
 
 def mocked_server(sb: Sandbox, handler: Any) -> PlivoMCP:
     """A server whose client talks to a MockTransport: for answers the sandbox cannot produce."""
-    import asyncio
-
     server = server_for(sb)
-    server.client._http = httpx.AsyncClient(transport=httpx.MockTransport(handler),
-                                            base_url=f"http://plivo.invalid/v1/Account/{sb.auth_id}/")
-    server.client._loop = asyncio.get_running_loop()
+    talk_to_mock(server.client, handler)
     return server
 
 
