@@ -15,8 +15,6 @@ import time
 from collections import deque
 from typing import Any
 
-from _util import start_sandbox
-
 
 class Arrivals:
     """ASGI wrapper that time-stamps every request the sandbox receives and counts the 429s it sends."""
@@ -63,7 +61,7 @@ def main() -> int:
         sb.store.create_application(sb.auth_id, f"bulk-{i:03d}", f"https://voice.example.com/answer/{i}")
     arrivals = Arrivals(sb.app)
     sb.app = arrivals  # type: ignore[assignment]
-    url = start_sandbox(sb)
+    url = sb.start()
     print(json.dumps({"url": url, "auth_id": sb.auth_id, "auth_token": sb.auth_token}), flush=True)
     try:
         for _ in sys.stdin:

@@ -83,11 +83,6 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def start_sandbox(sb: Any) -> str:
-    """Start a Sandbox on a free loopback port; returns its base URL."""
-    return sb.start(host="127.0.0.1", port=0)
-
-
 class SandboxProcess:
     """bench/_sandbox_proc.py as a child: `.url`, `.auth_id`, `.auth_token`, `.stats()`; a context manager."""
 

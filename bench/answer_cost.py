@@ -14,7 +14,7 @@ import json
 import sys
 from typing import Any
 
-from _util import start_sandbox, table, tokens
+from _util import table, tokens
 
 # (figure, tool, tool arguments, API path, API query, the fields that must survive)
 CASES: list[tuple[str, str, dict[str, Any], str, dict[str, Any], tuple[str, ...]]] = [
@@ -66,7 +66,7 @@ async def measure() -> list[tuple[Any, ...]]:
 
     sb = Sandbox(db=":memory:")
     seed(sb)
-    url = start_sandbox(sb)
+    url = sb.start()
     rows = []
     try:
         server = build_server(load_settings(PLIVO_AUTH_ID=sb.auth_id, PLIVO_AUTH_TOKEN=sb.auth_token,

@@ -13,7 +13,7 @@ import argparse
 import sys
 import time
 
-from _util import ROOT, RawStdio, median, serve_command, server_env, start_sandbox, table
+from _util import ROOT, RawStdio, median, serve_command, server_env, table
 
 TARGET = 1.15
 
@@ -36,7 +36,7 @@ def main() -> int:
     from plivo_mcp.sandbox import Sandbox
 
     sb = Sandbox(db=":memory:")
-    url = start_sandbox(sb)
+    url = sb.start()
     env = server_env(url, sb.auth_id, sb.auth_token)
     bare = [sys.executable, str(ROOT / "bench" / "bare_server.py")]
     ours: list[tuple[float, float]] = []

@@ -25,12 +25,8 @@ def anyio_backend() -> str:
 @pytest.fixture
 def sb() -> Iterator[Sandbox]:
     """A fresh sandbox on a free loopback port: the state each test asserts on is its own."""
-    sandbox = Sandbox(db=":memory:")
-    sandbox.start(host="127.0.0.1", port=0)
-    try:
+    with Sandbox(db=":memory:") as sandbox:
         yield sandbox
-    finally:
-        sandbox.stop()
 
 
 @pytest.fixture

@@ -258,7 +258,7 @@ async def test_wire_format_basic_auth_user_agent_query_and_json_bodies():
     sb = Sandbox(db=":memory:")
     recorder = WireRecorder(sb.app)
     sb.app = recorder  # type: ignore[assignment]
-    sb.start(host="127.0.0.1", port=0)
+    sb.start()
     client = PlivoClient(sb.base_url, sb.auth_id, sb.auth_token)
     try:
         await client.get("Application/", {"limit": 5, "app_name": "x"})

@@ -43,11 +43,8 @@ def sb() -> Iterator[Sandbox]:
     sb = Sandbox(db=":memory:")
     for i in range(SEEDED):
         sb.store.create_application(sb.auth_id, f"app-{i:02d}", "https://example.com/answer")
-    sb.start(host="127.0.0.1", port=0)
-    try:
+    with sb:
         yield sb
-    finally:
-        sb.stop()
 
 
 def names(answer: dict[str, Any]) -> list[str]:
@@ -134,7 +131,7 @@ async def test_pages_are_fetched_concurrently_but_capped():
         sb.store.create_application(sb.auth_id, f"bulk-{i:03d}", "https://example.com/answer")
     recorder = InFlight(sb.app)
     sb.app = recorder  # type: ignore[assignment]
-    sb.start(host="127.0.0.1", port=0)
+    sb.start()
     try:
         async with Client(server_for(sb)) as c:
             answer = await ok(c, "list_applications", {"all_pages": True, "max_items": 1000})
@@ -161,7 +158,7 @@ async def test_a_failed_later_page_fails_the_call():
     for i in range(SEEDED):
         sb.store.create_application(sb.auth_id, f"app-{i:02d}", "https://example.com/answer")
     sb.app = FailSecondPage(sb.app)  # type: ignore[assignment]
-    sb.start(host="127.0.0.1", port=0)
+    sb.start()
     try:
         async with Client(server_for(sb)) as c:
             error = await err(c, "list_applications", {"all_pages": True})

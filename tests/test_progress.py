@@ -22,7 +22,7 @@ pytestmark = pytest.mark.anyio
 @pytest.mark.slow
 async def test_list_all_pages_reports_progress_over_stdio_when_asked() -> None:
     sb = Sandbox(db=":memory:")
-    sb.start(host="127.0.0.1", port=0)
+    sb.start()
     try:
         for i in range(45):
             sb.store.create_application(sb.auth_id, f"app-{i:02d}", "https://example.com/answer")

@@ -25,7 +25,7 @@ EXPECTED = {"onboard_customer", "audit_account", "estimate_campaign_cost"}
 @pytest.fixture(scope="module")
 def sb() -> Sandbox:
     sandbox = Sandbox(db=":memory:")
-    sandbox.start(host="127.0.0.1", port=0)
+    sandbox.start()
     yield sandbox
     sandbox.stop()
 

@@ -52,11 +52,8 @@ def seeded() -> Iterator[Sandbox]:
             for i in range(20)]
     for i in range(20):
         sb.store.rent_number(sb.auth_id, app_id=apps[i] if i % 2 else None, alias=f"line {i:02d}")
-    sb.start(host="127.0.0.1", port=0)
-    try:
+    with sb:
         yield sb
-    finally:
-        sb.stop()
 
 
 async def raw_tokens(sb: Sandbox, path: str, params: dict[str, Any]) -> int:
