@@ -183,11 +183,7 @@ class Store:
                                                   (parent,))]
 
     def update_account(self, auth_id: str, fields: dict[str, Any]) -> None:
-        if not fields:
-            return
-        sets = ", ".join(f"{k}=?" for k in fields)
-        with self._tx() as c:
-            c.execute(f"UPDATE accounts SET {sets} WHERE auth_id=?", (*fields.values(), auth_id))
+        self._update_row("accounts", {"auth_id": auth_id}, fields)
 
     # ---- subaccounts ----------------------------------------------------------------------------------------
 
@@ -207,13 +203,7 @@ class Store:
         return self._one("SELECT * FROM accounts WHERE parent=? AND auth_id=?", (parent, auth_id))
 
     def update_subaccount(self, parent: str, auth_id: str, fields: dict[str, Any]) -> None:
-        fields = {**fields, "modified": _today()}
-        sets = ", ".join(f"{k}=?" for k in fields)
-        with self._tx() as c:
-            cur = c.execute(f"UPDATE accounts SET {sets} WHERE parent=? AND auth_id=?",
-                            (*fields.values(), parent, auth_id))
-            if cur.rowcount == 0:
-                raise StoreError(404, "not found")
+        self._update_row("accounts", {"parent": parent, "auth_id": auth_id}, {**fields, "modified": _today()})
 
     def delete_subaccount(self, parent: str, auth_id: str, cascade: bool) -> None:
         with self._tx() as c:
@@ -289,8 +279,7 @@ class Store:
             self._clear_defaults(c, new_owner, fields)
             sets = {k: self._db(v) for k, v in fields.items() if k in APP_FIELDS}
             sets["owner"] = new_owner
-            c.execute(f"UPDATE applications SET {', '.join(f'{k}=?' for k in sets)} WHERE app_id=?",
-                      (*sets.values(), app_id))
+            self._set(c, "applications", {"app_id": app_id}, sets)
 
     def delete_application(self, app_id: str, cascade: bool, new_endpoint_app: str | None) -> None:
         with self._tx() as c:
@@ -337,7 +326,7 @@ class Store:
         return PagedRows(self, "endpoints", f"owner IN ({marks})", tuple(owners))
 
     def update_endpoint(self, endpoint_id: str, fields: dict[str, Any]) -> None:
-        self._update_row("endpoints", "endpoint_id", endpoint_id, fields)
+        self._update_row("endpoints", {"endpoint_id": endpoint_id}, fields)
 
     def delete_endpoint(self, endpoint_id: str) -> None:
         with self._tx() as c:
@@ -392,17 +381,22 @@ class Store:
                 self._query(f"SELECT * FROM numbers WHERE owner IN ({marks}) ORDER BY rowid DESC", tuple(owners))]
 
     def update_number(self, number: str, fields: dict[str, Any]) -> None:
-        self._update_row("numbers", "number", number, fields)
+        self._update_row("numbers", {"number": number}, fields)
 
-    def _update_row(self, table: str, key: str, value: str, fields: dict[str, Any]) -> None:
-        """Set `fields` (column names chosen by the handlers, never by the caller) on one row, or 404."""
+    def _update_row(self, table: str, where: dict[str, Any], fields: dict[str, Any]) -> None:
+        """Set `fields` on the one row `where` picks, or 404. Column names come from the handlers, never from
+        a caller."""
         if not fields:
             return
         with self._tx() as c:
-            cur = c.execute(f"UPDATE {table} SET {', '.join(f'{k}=?' for k in fields)} WHERE {key}=?",
-                            (*fields.values(), value))
-            if cur.rowcount == 0:
+            if self._set(c, table, where, fields) == 0:
                 raise StoreError(404, "not found")
+
+    @staticmethod
+    def _set(c: sqlite3.Connection, table: str, where: dict[str, Any], fields: dict[str, Any]) -> int:
+        sets = ", ".join(f"{k}=?" for k in fields)
+        match = " AND ".join(f"{k}=?" for k in where)
+        return c.execute(f"UPDATE {table} SET {sets} WHERE {match}", (*fields.values(), *where.values())).rowcount
 
     def unrent_number(self, number: str) -> None:
         with self._tx() as c:
