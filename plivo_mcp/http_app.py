@@ -14,20 +14,16 @@ import hashlib
 import hmac
 import json
 import sys
-import threading
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from plivo_mcp import __version__
 from plivo_mcp.config import AUTH_ID_PATTERN
-from plivo_mcp.errors import PlivoToolError
 from plivo_mcp.hosts import is_loopback
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
 
-    from plivo_mcp.client import PlivoClient
     from plivo_mcp.config import Settings
     from plivo_mcp.server import PlivoMCP
 
@@ -40,7 +36,6 @@ MCP_PATH = "/mcp"
 HEALTH_PATH = "/healthz"
 AUTH_ID_HEADER = "x-plivo-auth-id"
 AUTH_TOKEN_HEADER = "x-plivo-auth-token"
-MAX_TENANT_CLIENTS = 128
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
@@ -189,35 +184,3 @@ def request_credentials(ctx: Context) -> tuple[str, str] | None:
     if not auth_id or not token:
         return None
     return auth_id, token
-
-
-class TenantClients:
-    """One PlivoClient (one connection pool) per credential pair, least recently used dropped past a bound."""
-
-    def __init__(self, config: Settings, max_clients: int = MAX_TENANT_CLIENTS) -> None:
-        self._config = config
-        self._max = max_clients
-        self._clients: OrderedDict[tuple[str, bytes], PlivoClient] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, auth_id: str, token: str) -> PlivoClient:
-        if not AUTH_ID_PATTERN.match(auth_id):
-            raise PlivoToolError("invalid_credentials", "X-Plivo-Auth-Id is malformed", status=400)
-        # Keyed by a digest so the cache's keys never hold a token in clear.
-        key = (auth_id, hashlib.sha256(token.encode()).digest())
-        with self._lock:
-            client = self._clients.get(key)
-            if client is not None:
-                self._clients.move_to_end(key)
-                return client
-            from plivo_mcp.client import PlivoClient
-
-            # The operator's timeouts, retries and pacing; the pacing budget is per account, as Plivo's is.
-            client = PlivoClient.from_settings(self._config, auth_id, token)
-            self._clients[key] = client
-            while len(self._clients) > self._max:
-                self._clients.popitem(last=False)
-            return client
-
-    def __len__(self) -> int:
-        return len(self._clients)

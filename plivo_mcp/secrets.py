@@ -1,19 +1,36 @@
 """Masking of secrets in answers and log lines.
 
-Two nets: keys that always hold secrets are masked wherever they appear, and secret values we know of
-(the operator's auth token, tokens and passwords that passed through a call) are masked wherever they appear
-inside any string, so a secret echoed in an error text or a URL cannot slip out either.
+Three nets, none of which a caller can widen for anyone but itself:
+- by structure: the value of every key that carries a secret (auth tokens, passwords, ...) is masked, whatever
+  its length, and so is everything nested under such a key;
+- the operator's own credentials (from the configuration, never from a request), and their Basic-auth form, are
+  masked wherever they show up inside any string, in every answer and log line;
+- the credentials of *this* request (its X-Plivo-Auth-Token, a password argument, a secret an upstream answer
+  carried) are masked wherever they show up, but only in this request's own answers and log lines: they live in
+  a context variable that each request's task gets a fresh copy of.
+
+An earlier design kept one process-wide list of every secret-looking value it met, so anything a caller sent as
+a password (say "untrusted") was then masked in every other caller's answers: a way to corrupt them all.
 """
 
 from __future__ import annotations
 
+import base64
+import contextvars
 import re
 import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-SECRET_KEYS = frozenset({"auth_token", "new_auth_token", "password", "authorization", "confirm_secret"})
-# Shorter values would mask ordinary text (ids, numbers) everywhere; keys still mask short passwords.
-_MIN_SECRET_LEN = 8
+SECRET_KEYS = frozenset({"auth_token", "new_auth_token", "password", "authorization", "confirm_secret",
+                         "http_token", "x-plivo-auth-token"})
+MASK = "***"
+# Values this short are masked by structure only: as free text they would match ordinary words and ids.
+_MIN_SCRUB_LEN = 8
+# The operator's set is fed by configuration only; the bound keeps a test run that builds many servers small.
+_MAX_OPERATOR_VALUES = 64
+_MAX_REQUEST_VALUES = 32
 
 
 def mask_value(secret: str) -> str:
@@ -21,77 +38,146 @@ def mask_value(secret: str) -> str:
     if not secret:
         return secret
     tail = secret[-4:] if len(secret) >= 12 else ""
-    return f"***{tail}"
+    return f"{MASK}{tail}"
 
 
-class SecretRegistry:
-    """Secret values seen by this process, masked wherever they show up in text.
+def basic_auth_form(auth_id: str, token: str) -> str:
+    """What `Authorization: Basic ...` carries for a credential pair; an echoed header must not leak it."""
+    return base64.b64encode(f"{auth_id}:{token}".encode()).decode()
 
-    Bounded: a long-running multi-tenant server sees many tokens, so the oldest are forgotten past
-    `max_values` (key-based masking still covers them); values added as `pinned` (the operator's own
-    credentials) are never forgotten.
+
+class OperatorSecrets:
+    """The operator's own credentials: masked inside any string of every answer and log line.
+
+    Filled from the configuration when a server is built (never from request data), so the pattern is compiled
+    a handful of times in a process's life, and its cost does not depend on how many callers were seen.
     """
 
-    def __init__(self, max_values: int = 2048) -> None:
-        self._values: dict[str, bool] = {}  # value -> pinned; insertion order is age
-        self._max_values = max_values
+    def __init__(self) -> None:
+        self._values: dict[str, None] = {}
         self._pattern: re.Pattern[str] | None = None
         self._lock = threading.Lock()
 
-    def add(self, value: str | None, *, pinned: bool = False) -> None:
-        if not value or len(value) < _MIN_SECRET_LEN:
-            return
+    def add(self, value: str | None, *, auth_id: str | None = None) -> None:
+        """Add a secret (and, with `auth_id`, its Basic-auth form)."""
+        values = [value] if value else []
+        if value and auth_id:
+            values.append(basic_auth_form(auth_id, value))
         with self._lock:
-            if value in self._values:
-                self._values[value] = self._values.pop(value) or pinned  # refresh its age
-                return
-            self._values[value] = pinned
-            while len(self._values) > self._max_values:
-                oldest = next((v for v, keep in self._values.items() if not keep), None)
-                if oldest is None:
-                    break
-                del self._values[oldest]
-            self._pattern = None
+            for v in values:
+                if len(v) >= _MIN_SCRUB_LEN and v not in self._values:
+                    self._values[v] = None
+                    self._pattern = None
+            while len(self._values) > _MAX_OPERATOR_VALUES:
+                del self._values[next(iter(self._values))]
 
-    def scrub(self, text: str) -> str:
+    def pattern(self) -> re.Pattern[str] | None:
         pattern = self._pattern
-        if pattern is None:
+        if pattern is None and self._values:
             with self._lock:
-                if not self._values:
-                    return text
                 # Longest first, so a secret that contains another is masked whole.
                 ordered = sorted(self._values, key=len, reverse=True)
                 pattern = self._pattern = re.compile("|".join(map(re.escape, ordered)))
-        return pattern.sub(lambda m: mask_value(m.group(0)), text)
+        return pattern
 
-    def snapshot(self) -> dict[str, bool]:
+    def clear(self) -> None:
         with self._lock:
-            return dict(self._values)
-
-    def restore(self, values: dict[str, bool]) -> None:
-        with self._lock:
-            self._values = dict(values)
+            self._values.clear()
             self._pattern = None
 
 
-KNOWN_SECRETS = SecretRegistry()
+OPERATOR_SECRETS = OperatorSecrets()
+
+# The secrets of the request being served; None outside a request. Each request runs in its own task, which
+# copies the context, so what one request adds here is never seen by another.
+_REQUEST_SECRETS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("plivo_mcp_request_secrets",
+                                                                                     default=None)
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """Open a fresh set of request secrets for the block (one tool call)."""
+    token = _REQUEST_SECRETS.set([])
+    try:
+        yield
+    finally:
+        _REQUEST_SECRETS.reset(token)
+
+
+def add_request_secrets(values: Iterable[str | None], *, auth_id: str | None = None) -> None:
+    """Mask these values in this request's answers and logs (with `auth_id`: their Basic-auth forms too)."""
+    scope = _REQUEST_SECRETS.get()
+    if scope is None:
+        return
+    for value in values:
+        if not value or len(value) < _MIN_SCRUB_LEN:
+            continue
+        for v in (value, basic_auth_form(auth_id, value)) if auth_id else (value,):
+            if v not in scope and len(scope) < _MAX_REQUEST_VALUES:
+                scope.append(v)
+    scope.sort(key=len, reverse=True)  # longest first, as for the operator's
+
+
+def scrub(text: str) -> str:
+    """`text` with the operator's secrets and this request's secrets masked."""
+    pattern = OPERATOR_SECRETS.pattern()
+    if pattern is not None:
+        text = pattern.sub(lambda m: mask_value(m.group(0)), text)
+    for value in _REQUEST_SECRETS.get() or ():
+        if value in text:
+            text = text.replace(value, mask_value(value))
+    return text
 
 
 def mask_secrets(data: Any, *, reveal: bool = False) -> Any:
-    """Return a copy of `data` with secret fields and known secret values masked (unless `reveal`)."""
+    """A copy of `data` with secret keys' values and known secret values masked (unless `reveal`)."""
     if reveal:
         return data
+    _learn_keyed(data)
+    return _mask(data)
+
+
+def _mask(data: Any) -> Any:
     if isinstance(data, dict):
-        out = {}
-        for key, value in data.items():
-            if isinstance(key, str) and key.lower() in SECRET_KEYS and isinstance(value, str):
-                KNOWN_SECRETS.add(value)
-                out[key] = mask_value(value)
-            else:
-                out[key] = mask_secrets(value)
-        return out
-    if isinstance(data, list):
-        return [mask_secrets(v) for v in data]
+        return {key: _mask_all(value) if _is_secret_key(key) else _mask(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_mask(v) for v in data]
     if isinstance(data, str):
-        return KNOWN_SECRETS.scrub(data)
+        return scrub(data)
     return data
+
+
+def _mask_all(value: Any) -> Any:
+    """Everything under a secret key is secret, whatever its shape or length."""
+    if isinstance(value, dict):
+        return {k: _mask_all(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_all(v) for v in value]
+    if isinstance(value, str):
+        return mask_value(value)
+    return value
+
+
+def _learn_keyed(data: Any) -> None:
+    """A secret an answer carries under its key may also stand elsewhere in the same answer (an echo in a
+    message, say): mask it there too, for this request only."""
+    if _REQUEST_SECRETS.get() is None:
+        return
+    found: list[str] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if _is_secret_key(key) and isinstance(value, str):
+                    found.append(value)
+                else:
+                    stack.append(value)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    if found:
+        add_request_secrets(found)
+
+
+def _is_secret_key(key: Any) -> bool:
+    return isinstance(key, str) and key.lower() in SECRET_KEYS

@@ -19,9 +19,10 @@ from pydantic import ValidationError
 
 from plivo_mcp import __version__
 from plivo_mcp.client import PlivoClient
-from plivo_mcp.config import ConfigError, Settings, load_settings
+from plivo_mcp.config import AUTH_ID_PATTERN, ConfigError, Settings, load_settings
 from plivo_mcp.errors import PlivoToolError, invalid_argument
 from plivo_mcp.guard import Guard
+from plivo_mcp.secrets import OPERATOR_SECRETS, add_request_secrets, request_scope
 from plivo_mcp.tools import REGISTRY, ToolSpec
 from plivo_mcp.tools.common import compact_input_schema, error_result
 
@@ -47,7 +48,11 @@ class PlivoMCP(MCPServer):
                                                  warn_on_duplicate_tools=self.settings.warn_on_duplicate_tools)
         self.client = client or PlivoClient.from_settings(config)
         self.guard = Guard(config)
-        self._tenant_clients: Any = None
+        # The operator's credentials are masked in every answer and log line (from the configuration only: no
+        # request can add to this list, see plivo_mcp/secrets.py).
+        OPERATOR_SECRETS.add(config.plivo_auth_token, auth_id=config.plivo_auth_id)
+        OPERATOR_SECRETS.add(config.http_token)
+        OPERATOR_SECRETS.add(config.confirm_secret)
         from plivo_mcp.prompts import sdk_prompts
         from plivo_mcp.resources import register_resources
 
@@ -58,13 +63,17 @@ class PlivoMCP(MCPServer):
     def client_for(self, ctx: Context) -> PlivoClient:
         """The server's own client, or, when the operator allows it, one for the request's X-Plivo-Auth-* headers."""
         if self.config.allow_request_credentials:
-            from plivo_mcp.http_app import TenantClients, request_credentials
+            from plivo_mcp.http_app import request_credentials
 
             credentials = request_credentials(ctx)
             if credentials is not None:
-                if self._tenant_clients is None:
-                    self._tenant_clients = TenantClients(self.config)
-                return self._tenant_clients.get(*credentials)
+                auth_id, token = credentials
+                if not AUTH_ID_PATTERN.match(auth_id):
+                    raise PlivoToolError("invalid_credentials", "X-Plivo-Auth-Id is malformed", status=400)
+                # Masked in this request's answers and logs only; nothing is kept per tenant but the pacing
+                # (bounded, see ratelimit.LimiterRegistry): the client is a few attributes over the shared pool.
+                add_request_secrets([token], auth_id=auth_id)
+                return self.client.for_credentials(auth_id, token)
             if not self.config.plivo_auth_id:
                 raise PlivoToolError("auth_failed", "this server has no Plivo account of its own",
                                      status=401, hint="Send X-Plivo-Auth-Id and X-Plivo-Auth-Token headers.")
@@ -83,13 +92,14 @@ class PlivoMCP(MCPServer):
     async def read_resource(self, uri: Any, context: Context | None = None) -> Any:
         from plivo_mcp.resources import reading_with
 
-        with reading_with(context):
+        with request_scope(), reading_with(context):
             return await super().read_resource(uri, context)
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None
                         ) -> Any:
         started = time.perf_counter()
-        result = await self._call_tool(name, arguments, context)
+        with request_scope():  # this call's own secrets (its credentials, a password argument) are masked
+            result = await self._call_tool(name, arguments, context)
         # One line per call: what an operator needs to follow an assistant's work (argument names only: the
         # values may be secrets or personal data).
         outcome = "ok"
@@ -232,11 +242,6 @@ def run_server(args: argparse.Namespace) -> int:
         print(f"plivo-mcp: {exc}", file=sys.stderr)
         return 2
     configure_logging(config.log_level)
-    from plivo_mcp.secrets import KNOWN_SECRETS
-
-    KNOWN_SECRETS.add(config.plivo_auth_token, pinned=True)
-    if config.http_token:
-        KNOWN_SECRETS.add(config.http_token, pinned=True)
     server = build_server(config)
     try:
         if getattr(args, "transport", "stdio") == "http":

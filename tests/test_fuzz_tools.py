@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from mcp import Client
 
 from plivo_mcp.sandbox import Sandbox
-from plivo_mcp.secrets import KNOWN_SECRETS
 from tests.helpers import clean_answer, server_for
 
 # Per tool and per property; raise FUZZ_EXAMPLES for a deeper run (the default keeps the file near 20 s).
@@ -77,13 +76,9 @@ def fuzz_env() -> Iterator[tuple[Sandbox, LoopThread]]:
     sb.store.rent_number(sb.auth_id)
     sb.store.rent_number(sa)
     runner = LoopThread(sb)
-    # Generated passwords join the process-wide secret registry (that is how they stay masked); short random
-    # ones would then mask ordinary text in later tests, so the registry is put back as it was.
-    known = KNOWN_SECRETS.snapshot()
     yield sb, runner
     runner.close()
     sb.stop()
-    KNOWN_SECRETS.restore(known)
 
 
 # --- schema -> strategies ---------------------------------------------------------------------------------

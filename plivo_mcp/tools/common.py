@@ -16,7 +16,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
 from plivo_mcp.errors import PlivoToolError, invalid_argument
-from plivo_mcp.secrets import KNOWN_SECRETS, SECRET_KEYS, mask_secrets
+from plivo_mcp.secrets import SECRET_KEYS, add_request_secrets, mask_secrets
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -82,9 +82,8 @@ def plivo_tool(*, title: str, read_only: bool = False, destructive: bool = False
         async def run(*args: Any, **kwargs: Any) -> CallToolResult:
             ctx = kwargs.get("ctx")
             server = ctx.mcp_server if ctx is not None else None
-            for name, value in kwargs.items():  # a password argument is masked from here on, wherever it shows
-                if name in SECRET_KEYS and isinstance(value, str):
-                    KNOWN_SECRETS.add(value)
+            # A password argument is masked wherever it shows up in this call's answer and log lines.
+            add_request_secrets(v for k, v in kwargs.items() if k in SECRET_KEYS and isinstance(v, str))
             try:
                 if guarded:
                     token, confirmed = kwargs.pop("confirmation_token", None), kwargs.pop("confirmed", None)
@@ -97,7 +96,8 @@ def plivo_tool(*, title: str, read_only: bool = False, destructive: bool = False
                 return error_result(name_unsafe_argument(exc, kwargs))
             except Exception as exc:  # a bug or an answer shape we did not foresee: still a clean answer
                 return error_result(unexpected_failure(spec.name, exc))
-            return answer(mark_account_data(data) if spec.read_only else data, server)
+            # Every answer is built from what Plivo returned (names, aliases, URLs, its messages): all are marked.
+            return answer(mark_account_data(data), server)
 
         if guarded:
             from plivo_mcp.guard import guarded_signature
@@ -182,6 +182,8 @@ def answer(data: Any, server: Any = None) -> CallToolResult:
 def error_result(exc: PlivoToolError) -> CallToolResult:
     """An error answer; always masked, whatever the operator's reveal setting."""
     body = mask_secrets({"error": exc.to_body()})
+    if exc.account_text:
+        body = mark_account_data(body)
     return CallToolResult(content=[TextContent(type="text", text=compact_json(body))], structured_content=body,
                           is_error=True)
 
