@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from plivo_mcp import __version__
 from plivo_mcp.errors import PlivoToolError, from_status, invalid_argument
-from plivo_mcp.ratelimit import RateLimiter, limiter_for
-from plivo_mcp.secrets import KNOWN_SECRETS
+from plivo_mcp.ratelimit import LIMITERS, RateLimiter, limiter_for
+from plivo_mcp.secrets import basic_auth_form
 
 if TYPE_CHECKING:
     import httpx
@@ -73,49 +73,30 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
-class PlivoClient:
-    """Async client for `/v1/Account/{auth_id}/...`; one per set of credentials, pooled per event loop."""
+class HttpPool:
+    """One connection pool to the API for every credential pair: credentials travel per request.
 
-    def __init__(self, base_url: str, auth_id: str, auth_token: str, *, timeout_s: float = 30.0,
-                 proxy: str | None = None, retry_attempts: int = 3, retry_base_s: float = 0.5,
-                 retry_max_wait_s: float = 10.0, rate_limit: int = 300, rate_window_s: float = 5.0) -> None:
+    A pool per tenant would build an SSL context and hold connections for each caller a multi-tenant server
+    ever saw; one pool keeps that cost flat however many tenants there are. A pool is bound to the event loop it
+    was opened on, so a new loop (tests, a restarted server) gets a new one.
+    """
+
+    def __init__(self, base_url: str, *, timeout_s: float = 30.0, proxy: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self.auth_id = auth_id
-        self._auth = (auth_id, auth_token)
-        # Every credential the server uses passes through here (the operator's, a request's own): from now on
-        # it is masked wherever it shows up, whichever transport started the server.
-        KNOWN_SECRETS.add(auth_token)
-        self._timeout_s = timeout_s
+        self.timeout_s = timeout_s
         self._proxy = proxy
-        self.retry_attempts = max(1, retry_attempts)
-        self.retry_base_s = retry_base_s
-        self.retry_max_wait_s = retry_max_wait_s
-        self.rate_window_s = rate_window_s
-        self.limiter: RateLimiter = limiter_for(self.base_url, auth_id, rate_limit, rate_window_s)
         self._http: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._sleep = asyncio.sleep  # between retries; tests swap it to record the backoff without waiting
 
-    @classmethod
-    def from_settings(cls, config: Settings, auth_id: str | None = None,
-                      auth_token: str | None = None) -> PlivoClient:
-        """A client with the operator's timeouts, retries and pacing (other credentials if given)."""
-        return cls(config.plivo_api_url, auth_id or config.plivo_auth_id, auth_token or config.plivo_auth_token,
-                   timeout_s=config.timeout_s, proxy=config.proxy, retry_attempts=config.retry_attempts,
-                   retry_base_s=config.retry_base_s, retry_max_wait_s=config.retry_max_wait_s,
-                   rate_limit=config.rate_limit, rate_window_s=config.rate_window_s)
-
-    def _client(self) -> httpx.AsyncClient:
+    def client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
-        # A pool is bound to the loop it was opened on; a new loop (tests, a restarted server) gets a new one.
         if self._http is None or self._loop is not loop:
             import httpx
 
             self._http = httpx.AsyncClient(
-                base_url=f"{self.base_url}/v1/Account/{self.auth_id}/",
-                auth=httpx.BasicAuth(*self._auth),
+                base_url=self.base_url,
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-                timeout=httpx.Timeout(self._timeout_s, connect=min(self._timeout_s, 10.0)),
+                timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 10.0)),
                 proxy=self._proxy,
                 limits=httpx.Limits(max_connections=20, max_keepalive_connections=20),
                 cookies=NullCookieJar(),
@@ -127,6 +108,56 @@ class PlivoClient:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+
+
+class PlivoClient:
+    """Async client for `/v1/Account/{auth_id}/...` with one set of credentials, over a (shared) pool."""
+
+    def __init__(self, base_url: str, auth_id: str, auth_token: str, *, timeout_s: float = 30.0,
+                 proxy: str | None = None, retry_attempts: int = 3, retry_base_s: float = 0.5,
+                 retry_max_wait_s: float = 10.0, rate_limit: int = 300, rate_window_s: float = 5.0,
+                 pool: HttpPool | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.auth_id = auth_id
+        self._authorization = f"Basic {basic_auth_form(auth_id, auth_token)}"
+        self._account_path = f"/v1/Account/{auth_id}/"
+        self._pool = pool or HttpPool(self.base_url, timeout_s=timeout_s, proxy=proxy)
+        self._timeout_s = timeout_s
+        self.retry_attempts = max(1, retry_attempts)
+        self.retry_base_s = retry_base_s
+        self.retry_max_wait_s = retry_max_wait_s
+        self.rate_window_s = rate_window_s
+        self._limiter_key = (self.base_url, auth_id, auth_token, rate_limit, rate_window_s)
+        self._sleep = asyncio.sleep  # between retries; tests swap it to record the backoff without waiting
+
+    @classmethod
+    def from_settings(cls, config: Settings, auth_id: str | None = None, auth_token: str | None = None,
+                      pool: HttpPool | None = None) -> PlivoClient:
+        """A client with the operator's timeouts, retries and pacing (other credentials, a shared pool if given)."""
+        return cls(config.plivo_api_url, auth_id or config.plivo_auth_id, auth_token or config.plivo_auth_token,
+                   timeout_s=config.timeout_s, proxy=config.proxy, retry_attempts=config.retry_attempts,
+                   retry_base_s=config.retry_base_s, retry_max_wait_s=config.retry_max_wait_s,
+                   rate_limit=config.rate_limit, rate_window_s=config.rate_window_s, pool=pool)
+
+    def for_credentials(self, auth_id: str, auth_token: str) -> PlivoClient:
+        """A client for other credentials with the same settings, over this client's pool."""
+        return PlivoClient(self.base_url, auth_id, auth_token, timeout_s=self._timeout_s,
+                           retry_attempts=self.retry_attempts, retry_base_s=self.retry_base_s,
+                           retry_max_wait_s=self.retry_max_wait_s, rate_limit=self._limiter_key[3],
+                           rate_window_s=self._limiter_key[4], pool=self._pool)
+
+    def _client(self) -> httpx.AsyncClient:
+        return self._pool.client()
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """This credential pair's limiter. Keyed by the pair, not the auth id alone: auth ids are not secret,
+        and calls made with a wrong token must not spend the budget of the account they name. Looked up per
+        request, because the registry drops idle limiters (a held one could then be a stale second copy)."""
+        return limiter_for(*self._limiter_key)
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return await self.request("GET", path, params=params) or {}
@@ -198,7 +229,8 @@ class PlivoClient:
         try:
             async with self.limiter.slot():
                 response = await self._client().request(
-                    method, path, params=query or None, json=payload if not is_read else None)
+                    method, self._account_path + path, params=query or None,
+                    json=payload if not is_read else None, headers={"Authorization": self._authorization})
         except httpx.TimeoutException as exc:
             error = PlivoToolError("timeout", f"Plivo did not answer within {self._timeout_s:g}s",
                                    hint="Retry; raise PLIVO_MCP_TIMEOUT if this keeps happening." if is_read
@@ -241,6 +273,8 @@ class PlivoClient:
         if status == 429:
             retry_after = _seconds(response.headers.get("Retry-After"))
             extra["retry_after_seconds"] = retry_after if retry_after is not None else self.rate_window_s
+        if status == 401:
+            LIMITERS.forget(*self._limiter_key[:3])
         error = from_status(status, error_text, api_id, **extra)
         if status in (400, 422):
             error.parameter = _named_in(error_text, sent)

@@ -93,6 +93,5 @@ def record_sleeps(client: PlivoClient) -> list[float]:
 
 def talk_to_mock(client: PlivoClient, handler: Any) -> None:
     """Point the client at an httpx MockTransport: for answers the sandbox cannot produce. Call inside the loop."""
-    client._http = httpx.AsyncClient(transport=httpx.MockTransport(handler),
-                                     base_url=f"http://plivo.invalid/v1/Account/{client.auth_id}/")
-    client._loop = asyncio.get_running_loop()
+    client._pool._http = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://plivo.invalid")
+    client._pool._loop = asyncio.get_running_loop()
