@@ -21,8 +21,12 @@ class PlivoToolError(Exception):
     """A failure to report to the assistant as `isError` with a structured body."""
 
     def __init__(self, code: str, message: str, *, status: int | None = None, api_id: str | None = None,
-                 hint: str | None = None, parameter: str | None = None, **extra: Any) -> None:
+                 hint: str | None = None, parameter: str | None = None, account_text: bool = False,
+                 **extra: Any) -> None:
         super().__init__(message)
+        # True when the message or extras carry text from the account or from Plivo (names, a preview, an
+        # upstream error text): the answer is then marked as untrusted data, like a read tool's.
+        self.account_text = account_text
         self.code = code
         self.message = message
         self.status = status
@@ -55,4 +59,5 @@ def from_status(status: int, error_text: str, api_id: str | None, **extra: Any) 
         code, hint = "upstream_error", "Plivo failed; retry later. Writes were not retried automatically."
     else:
         code, hint = "upstream_error", "Unexpected answer from Plivo."
-    return PlivoToolError(code, error_text or f"HTTP {status}", status=status, api_id=api_id, hint=hint, **extra)
+    return PlivoToolError(code, error_text or f"HTTP {status}", status=status, api_id=api_id, hint=hint,
+                          account_text=bool(error_text), **extra)

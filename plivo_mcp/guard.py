@@ -17,9 +17,10 @@ import hmac
 import inspect
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context
@@ -83,7 +84,7 @@ class Guard:
         self._key = (config.confirm_secret or secrets.token_hex(32)).encode()
         self.clock = clock
         # Single use is enforced per process; replicas share the key, so a token is accepted by any of them.
-        self._used: dict[str, float] = {}
+        self.used: UsedTokens = LocalUsedTokens(clock)
 
     # --- elicitation path (runs as the SDK resolver, before the tool body) ---------------------------------
     async def ask(self, spec: ToolSpec, ctx: Context, args: dict[str, Any]) -> NotAsked | Elicit[Confirmation]:
@@ -120,11 +121,12 @@ class Guard:
                                  "was done.")
         if answer.confirm.strip() != str(shown["confirm_with"]):
             raise PlivoToolError("not_confirmed", f"The confirmation typed does not match "
-                                 f"{shown['confirm_with']!r}; nothing was done.", hint="Ask the person again.")
+                                 f"{shown['confirm_with']!r}; nothing was done.", account_text=True,
+                                 hint="Ask the person again.")
         fresh = await spec.preview(ctx, **args)
         if digest(fresh) != digest(shown):
             raise PlivoToolError("state_changed", "The account changed after the preview was shown; nothing was "
-                                 "done.", preview=fresh, hint="Show the new preview and ask again.")
+                                 "done.", preview=fresh, account_text=True, hint="Show the new preview and ask again.")
         return None
 
     async def _check_token(self, spec: ToolSpec, ctx: Context, args: dict[str, Any],
@@ -142,17 +144,22 @@ class Guard:
             raise _bad_token("the arguments differ from the previewed ones")
         if claims["exp"] < self.clock():
             raise _bad_token("it has expired")
-        if claims["nonce"] in self._used:
+        # Reserved before anything awaits the network: of concurrent calls with one token, exactly one gets
+        # past this line, so exactly one write can follow.
+        if not await self.used.reserve(claims["nonce"], claims["exp"]):
             raise _bad_token("it has already been used")
-        preview = await spec.preview(ctx, **args)
+        try:
+            preview = await spec.preview(ctx, **args)
+        except BaseException:
+            await self.used.release(claims["nonce"])  # nothing was done: the person may confirm again
+            raise
         if claims["preview"] != digest(preview):
+            # The token stays spent: the answer carries a fresh one for the fresh preview.
             answer = self._preview_answer(spec, args, account, preview)
             raise PlivoToolError("state_changed", "The account changed since the preview; nothing was done. "
-                                 "Here is the fresh preview.", preview=preview,
-                                 confirmation_token=answer["confirmation_token"],
+                                 "Here is the fresh preview.", preview=answer["preview"],
+                                 confirmation_token=answer["confirmation_token"], account_text=True,
                                  hint="Show the fresh preview to the person before confirming again.")
-        self._forget_expired()
-        self._used[claims["nonce"]] = claims["exp"]
         return None
 
     def _preview_answer(self, spec: ToolSpec, args: dict[str, Any], account: str,
@@ -188,10 +195,42 @@ class Guard:
             raise _bad_token("it is malformed")
         return claims
 
-    def _forget_expired(self) -> None:
-        now = self.clock()
-        for nonce in [n for n, exp in self._used.items() if exp < now]:
-            del self._used[nonce]
+
+
+class UsedTokens(Protocol):
+    """Where spent confirmation tokens are recorded. `reserve` must be atomic: check and record in one step."""
+
+    async def reserve(self, nonce: str, expires_at: float) -> bool:
+        """Record `nonce` as spent until `expires_at`; False if it already was."""
+        ...
+
+    async def release(self, nonce: str) -> None:
+        """Forget a reservation whose call did nothing."""
+        ...
+
+
+class LocalUsedTokens:
+    """Spent tokens of this process. Bounded by what the server itself signed within one TTL: an entry is only
+    made for a token whose signature checked out, and it goes once the token would have expired anyway."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._used: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    async def reserve(self, nonce: str, expires_at: float) -> bool:
+        with self._lock:  # no await in here: check and record are one step for every task and thread
+            now = self._clock()
+            for spent in [n for n, exp in self._used.items() if exp < now]:
+                del self._used[spent]
+            if nonce in self._used:
+                return False
+            self._used[nonce] = expires_at
+            return True
+
+    async def release(self, nonce: str) -> None:
+        with self._lock:
+            self._used.pop(nonce, None)
 
 
 def _bad_token(why: str) -> PlivoToolError:

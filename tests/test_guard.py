@@ -390,3 +390,31 @@ async def test_state_change_while_the_person_is_asked(sb):
     assert len(messages) == 2 and '"count":4' in messages[0].replace(" ", "")
     assert '"count":5' in messages[1].replace(" ", "")
     assert ids["app"] not in ids_of(sb, "applications", "app_id")
+
+
+async def test_concurrent_uses_of_one_token_send_exactly_one_write():
+    """Single use holds under a burst: the token is reserved before the live preview is awaited."""
+    import asyncio
+
+    sb = Sandbox(db=":memory:")
+    ids = seed(sb)
+    deletes: list[str] = []
+    app = sb.app
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "DELETE":
+            deletes.append(scope["path"])
+        await app(scope, receive, send)
+
+    sb.app = counting  # type: ignore[assignment]  # every request still reaches the sandbox
+    args = {"endpoint_id": ids["ep1"]}
+    with sb:
+        async with Client(server_for(sb)) as client:
+            token = (await ok(client, "delete_endpoint", args))["confirmation_token"]
+            results = await asyncio.gather(*[call(client, "delete_endpoint", {**args, "confirmation_token": token})
+                                             for _ in range(10)])
+    done = [body for is_error, body in results if not is_error]
+    refused = [body["error"] for is_error, body in results if is_error]
+    assert len(done) == 1, results
+    assert len(refused) == 9 and {e["code"] for e in refused} == {"invalid_confirmation"}, refused
+    assert len(deletes) == 1, deletes
