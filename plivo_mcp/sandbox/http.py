@@ -405,6 +405,10 @@ class SandboxApp:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise ApiError(400, "invalid JSON body") from None
+        if body is None or body == "":
+            # plivo-go encodes "no parameters" as the JSON `null` (json.Marshal(nil)), e.g. to unrent a number,
+            # and a JSON "" is the same thing from clients that stringify an empty body.
+            return params
         if not isinstance(body, dict):
             raise ApiError(400, "JSON body must be an object")
         params.update(body)
