@@ -417,7 +417,8 @@ class SandboxApp:
     @staticmethod
     def _callback(params: dict[str, Any]) -> tuple[str, str] | None:
         url = opt_url(params, "callback_url")
-        method = opt_method(params, "callback_method") or "POST"
+        # plivo-go sends both as "" on every Number update and buy (no omitempty): "" means "not given".
+        method = (None if params.get("callback_method") == "" else opt_method(params, "callback_method")) or "POST"
         if not url:
             return None
         return url, method

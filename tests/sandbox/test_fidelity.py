@@ -33,3 +33,15 @@ def test_other_non_object_bodies_still_400(sb: Sandbox, http_for, body: bytes) -
     r = api.request("DELETE", f"/Number/{number}/", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 400 and "JSON body must be an object" in r.json()["error"]
     assert sb.store.snapshot() == before
+
+
+def test_empty_callback_fields_mean_no_callback(sb: Sandbox, http_for) -> None:
+    # plivo-go's NumberUpdateParams and PhoneNumberCreateParams carry callback_url/callback_method without
+    # omitempty, so every update and buy from it sends them as "".
+    api = http_for(sb)
+    number = sb.store.rent_number(sb.auth_id)
+    r = api.post(f"/Number/{number}/", json={"alias": "desk", "callback_url": "", "callback_method": ""})
+    assert r.status_code == 202, r.text
+    assert sb.store.get_number([sb.auth_id], number)["alias"] == "desk"
+    r = api.post(f"/Number/{number}/", json={"alias": "x", "callback_url": "", "callback_method": "PUT"})
+    assert r.status_code == 400 and "callback_method" in r.json()["error"]
