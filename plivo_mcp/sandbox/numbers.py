@@ -10,6 +10,7 @@ from typing import Any
 from plivo_mcp.sandbox.data import COUNTRIES
 from plivo_mcp.sandbox.endpoints import app_ref
 from plivo_mcp.sandbox.http import ApiError, Ctx, Result, changed, deleted, found, opt_str, page
+from plivo_mcp.sandbox.store import cnam_lookup_applies
 
 NUMBER_TYPES = {"fixed": "local", "local": "local", "mobile": "mobile", "tollfree": "tollfree",
                 "national": "national"}
@@ -37,7 +38,7 @@ def _compliance(row: dict[str, Any]) -> dict[str, Any]:
     d = row["data"]
     iso, ntype, sms = d["country_iso"], d["type"], d["sms_enabled"]
     return {
-        "cnam_lookup": "disabled" if iso == "US" and ntype in ("fixed", "tollfree") else None,
+        "cnam_lookup": (row["cnam_lookup"] or "disabled") if cnam_lookup_applies(d) else None,
         "tendlc_campaign_id": None,
         "tendlc_registration_status": "UNREGISTERED" if iso == "US" and ntype == "fixed" and sms else None,
         "toll_free_sms_verification": "UNVERIFIED" if iso in ("US", "CA") and ntype == "tollfree" and sms else None,
@@ -57,7 +58,27 @@ def render(ctx: Ctx, row: dict[str, Any]) -> dict[str, Any]:
         "resource_uri": ctx.uri("Number", row["number"]), "sms_enabled": d["sms_enabled"],
         "sms_rate": d["sms_rate"], "sub_account": ctx.account_uri(row["owner"]),
         "voice_enabled": d["voice_enabled"], "voice_rate": d["voice_rate"], **_compliance(row),
+        # High availability (buy with ha_enable): the number held as this one's fallback.
+        "ha_enabled": bool(row["ha_enabled"]), "fallback_number": row["fallback_number"],
     }
+
+
+def cnam_lookup_param(ctx: Ctx, item: dict[str, Any]) -> str | None:
+    """`cnam_lookup` checked for the number it would apply to (its inventory data); None when not given."""
+    v = opt_str(ctx.params, "cnam_lookup") or None
+    if v is None:
+        return None
+    if v.lower() not in CNAM_LOOKUP_VALUES:
+        raise ApiError(400, "cnam_lookup must be enabled or disabled")
+    if not cnam_lookup_applies(item):
+        raise ApiError(400, "cnam_lookup applies only to US local and toll-free numbers")
+    return v.lower()
+
+
+def refuse_cnam(ctx: Ctx) -> None:
+    """plivo-go can send `cnam` (a caller-ID name) on update and buy: refused by name rather than dropped."""
+    if opt_str(ctx.params, "cnam"):
+        raise ApiError(400, "cnam is not supported: the sandbox keeps no caller ID names (CNAM)")
 
 
 def services_filter(ctx: Ctx) -> list[str]:
@@ -143,8 +164,12 @@ def get(ctx: Ctx, number: str) -> Result:
 
 
 def update(ctx: Ctx, number: str) -> Result:
-    _existing(ctx, number)
+    row = _existing(ctx, number)
+    refuse_cnam(ctx)
     fields: dict[str, Any] = {}
+    cnam_lookup = cnam_lookup_param(ctx, row["data"])
+    if cnam_lookup is not None:
+        fields["cnam_lookup"] = cnam_lookup
     app_id = app_ref(ctx)
     if app_id is not None:
         fields["app_id"] = app_id or None

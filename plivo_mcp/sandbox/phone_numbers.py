@@ -9,7 +9,7 @@ from typing import Any
 from plivo_mcp.sandbox.data import COUNTRIES, NANP_COUNTRIES, nanp_rate_center
 from plivo_mcp.sandbox.endpoints import app_ref
 from plivo_mcp.sandbox.http import ApiError, Ctx, Result, opt_bool, opt_str, page, req_country_iso
-from plivo_mcp.sandbox.numbers import services_filter
+from plivo_mcp.sandbox.numbers import cnam_lookup_param, refuse_cnam, services_filter
 
 _TYPES = ("fixed", "mobile", "tollfree", "any", "local")
 _PUBLIC_KEYS = ("number", "country", "city", "region", "type", "sub_type", "prefix", "rate_center", "lata",
@@ -89,9 +89,16 @@ def search(ctx: Ctx) -> Result:
 def buy(ctx: Ctx, number: str) -> Result:
     if not re.fullmatch(r"\d{6,16}", number):
         raise ApiError(400, "number must contain only digits")
-    if ctx.store.inventory_item(number) is None:
+    item = ctx.store.inventory_item(number)
+    if item is None:
         raise ApiError(404, "not found: number is not available")
     app_id = app_ref(ctx) or None
-    ctx.store.rent_number(ctx.caller, number, app_id=app_id)
-    return 201, {"api_id": ctx.api_id, "message": "created",
-                 "numbers": [{"number": number, "status": "Success"}], "status": "fulfilled"}
+    refuse_cnam(ctx)
+    cnam_lookup = cnam_lookup_param(ctx, item)
+    ha_enable = bool(opt_bool(ctx.params, "ha_enable"))
+    fallback = ctx.store.buy_number(ctx.caller, number, app_id=app_id, cnam_lookup=cnam_lookup,
+                                    ha_enable=ha_enable)
+    bought: dict[str, Any] = {"number": number, "status": "Success"}
+    if fallback is not None:
+        bought["fallback_number"] = fallback
+    return 201, {"api_id": ctx.api_id, "message": "created", "numbers": [bought], "status": "fulfilled"}

@@ -48,6 +48,14 @@ CREATE TABLE IF NOT EXISTS numbers (
     renewal_date TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS inventory (number TEXT PRIMARY KEY, country_iso TEXT NOT NULL, data TEXT NOT NULL);
 """
+# Columns added after the first release, added on open when missing: a new database gets them the same way as
+# a file database made by an older sandbox, so there is one definition of each.
+_ADDED_COLUMNS = (
+    ("numbers", "cnam_lookup", "TEXT"),  # "enabled" / "disabled"; NULL where CNAM lookup does not apply
+    ("numbers", "ha_enabled", "INTEGER NOT NULL DEFAULT 0"),
+    ("numbers", "fallback_number", "TEXT"),  # the inventory number held for this one when ha_enabled
+    ("inventory", "reserved_for", "TEXT"),  # a rented number this one is the high-availability fallback of
+)
 
 APP_FIELDS = ("app_name", "answer_url", "answer_method", "hangup_url", "hangup_method", "fallback_answer_url",
               "fallback_method", "message_url", "message_method", "default_number_app", "default_endpoint_app",
@@ -85,6 +93,11 @@ class StoreError(Exception):
         self.error = error
 
 
+def cnam_lookup_applies(item: dict[str, Any]) -> bool:
+    """CNAM lookup is a setting of US local and toll-free numbers; the API shows null for any other."""
+    return bool(item["country_iso"] == "US" and item["type"] in ("fixed", "tollfree"))
+
+
 def _today() -> str:
     return dt.date.today().isoformat()
 
@@ -115,6 +128,9 @@ class Store:
         with self._lock:
             self._conn.executescript(_SCHEMA)
         with self._tx() as c:
+            for table, column, decl in _ADDED_COLUMNS:
+                if column not in {r["name"] for r in c.execute(f"PRAGMA table_info({table})")}:
+                    c.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
             if c.execute("SELECT 1 FROM meta WHERE key='inventory_seeded'").fetchone() is None:
                 for item in data.build_inventory():
                     c.execute("INSERT OR IGNORE INTO inventory(number, country_iso, data) VALUES (?,?,?)",
@@ -337,32 +353,69 @@ class Store:
 
     def search_inventory(self, country_iso: str) -> list[dict[str, Any]]:
         return [json.loads(r["data"]) for r in
-                self._query("SELECT data FROM inventory WHERE country_iso=? ORDER BY number", (country_iso,))]
+                self._query("SELECT data FROM inventory WHERE country_iso=? AND reserved_for IS NULL ORDER BY number",
+                            (country_iso,))]
 
     def inventory_item(self, number: str) -> dict[str, Any] | None:
-        row = self._one("SELECT data FROM inventory WHERE number=?", (number,))
+        row = self._one("SELECT data FROM inventory WHERE number=? AND reserved_for IS NULL", (number,))
         return json.loads(row["data"]) if row else None
 
     def rent_number(self, owner_auth_id: str, number: str | None = None, country_iso: str = "US",
                     app_id: str | None = None, alias: str | None = None) -> str:
-        """Moves a number from the inventory onto `owner_auth_id`; any free one of the country if not given."""
+        """Moves a number from the inventory onto `owner_auth_id`; any free one of the country if not given.
+        A seeding helper: nothing is charged (buying through the API is `buy_number`)."""
         with self._tx() as c:
             if number is None:
-                row = c.execute("SELECT number, data FROM inventory WHERE country_iso=? ORDER BY number LIMIT 1",
-                                (country_iso,)).fetchone()
+                row = c.execute("SELECT number, data FROM inventory WHERE country_iso=? AND reserved_for IS NULL"
+                                " ORDER BY number LIMIT 1", (country_iso,)).fetchone()
             else:
-                row = c.execute("SELECT number, data FROM inventory WHERE number=?", (number,)).fetchone()
+                row = c.execute("SELECT number, data FROM inventory WHERE number=? AND reserved_for IS NULL",
+                                (number,)).fetchone()
             if row is None:
                 raise StoreError(404, "not found")
-            if app_id is None:
-                app_id = self._default_app(c, owner_auth_id, "default_number_app")
-            today = dt.date.today()
-            renewal = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=min(today.day, 28))
-            c.execute("INSERT INTO numbers(number, owner, alias, app_id, added_on, renewal_date, data)"
-                      " VALUES (?,?,?,?,?,?,?)", (row["number"], owner_auth_id, alias, app_id, today.isoformat(),
-                                                  renewal.isoformat(), row["data"]))
-            c.execute("DELETE FROM inventory WHERE number=?", (row["number"],))
+            self._rent(c, owner_auth_id, row["number"], row["data"], app_id, alias)
             return str(row["number"])
+
+    def buy_number(self, owner_auth_id: str, number: str, app_id: str | None = None,
+                   cnam_lookup: str | None = None, ha_enable: bool = False) -> str | None:
+        """Rents `number` as the API's buy does, in one transaction. With `ha_enable` a second number of the
+        same country and type (same area code first) is held for it as its fallback; returns that number."""
+        with self._tx() as c:
+            row = c.execute("SELECT number, data FROM inventory WHERE number=? AND reserved_for IS NULL",
+                            (number,)).fetchone()
+            if row is None:
+                raise StoreError(404, "not found: number is not available")
+            fallback = self._pick_fallback(c, json.loads(row["data"])) if ha_enable else None
+            if ha_enable and fallback is None:
+                raise StoreError(400, f"ha_enable: no fallback number is available for {number}")
+            self._rent(c, owner_auth_id, number, row["data"], app_id, None, cnam_lookup, fallback)
+            return fallback
+
+    @staticmethod
+    def _pick_fallback(c: sqlite3.Connection, item: dict[str, Any]) -> str | None:
+        candidates = [json.loads(r["data"]) for r in c.execute(
+            "SELECT data FROM inventory WHERE country_iso=? AND number<>? AND reserved_for IS NULL ORDER BY number",
+            (item["country_iso"], item["number"]))]
+        same_type = [i for i in candidates if i["type"] == item["type"]]
+        same_type.sort(key=lambda i: (i["prefix"] != item["prefix"], i["rate_center"] != item["rate_center"]))
+        return same_type[0]["number"] if same_type else None
+
+    def _rent(self, c: sqlite3.Connection, owner: str, number: str, raw: str, app_id: str | None,
+              alias: str | None, cnam_lookup: str | None = None, fallback: str | None = None) -> None:
+        item = json.loads(raw)
+        if app_id is None:
+            app_id = self._default_app(c, owner, "default_number_app")
+        if cnam_lookup is None and cnam_lookup_applies(item):
+            cnam_lookup = "disabled"
+        today = dt.date.today()
+        renewal = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=min(today.day, 28))
+        c.execute("INSERT INTO numbers(number, owner, alias, app_id, added_on, renewal_date, data, cnam_lookup,"
+                  " ha_enabled, fallback_number) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                  (number, owner, alias, app_id, today.isoformat(), renewal.isoformat(), raw, cnam_lookup,
+                   int(fallback is not None), fallback))
+        c.execute("DELETE FROM inventory WHERE number=?", (number,))
+        if fallback is not None:
+            c.execute("UPDATE inventory SET reserved_for=? WHERE number=?", (number, fallback))
 
     def get_number(self, owners: list[str], number: str) -> dict[str, Any] | None:
         marks = ",".join("?" * len(owners))
@@ -408,5 +461,6 @@ class Store:
     @staticmethod
     def _return_to_inventory(c: sqlite3.Connection, number: str, raw: str) -> None:
         c.execute("DELETE FROM numbers WHERE number=?", (number,))
+        c.execute("UPDATE inventory SET reserved_for=NULL WHERE reserved_for=?", (number,))
         c.execute("INSERT OR REPLACE INTO inventory(number, country_iso, data) VALUES (?,?,?)",
                   (number, json.loads(raw)["country_iso"], raw))

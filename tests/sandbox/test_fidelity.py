@@ -189,3 +189,107 @@ def test_number_list_bad_or_unsupported_filters_are_400(sb: Sandbox, http_for, p
     sb.store.rent_number(sb.auth_id)
     r = http_for(sb).get("/Number/", params=params)
     assert r.status_code == 400 and needle in r.json()["error"], r.text
+
+
+# ---- 4. cnam_lookup and ha_enable are stored, shown and checked ---------------------------------------------------
+
+def _first(sb: Sandbox, iso: str, kind: str) -> str:
+    return next(i["number"] for i in sb.store.search_inventory(iso) if i["type"] == kind)
+
+
+def test_cnam_lookup_on_buy_and_update(sb: Sandbox, plivo_for) -> None:
+    client = plivo_for(sb)
+    local, tollfree = _first(sb, "US", "fixed"), _first(sb, "US", "tollfree")
+    client.numbers.buy(local, cnam_lookup="enabled")
+    client.numbers.buy(tollfree)
+    assert client.numbers.get(local).cnam_lookup == "enabled"
+    assert client.numbers.get(tollfree).cnam_lookup == "disabled"
+    assert [o.number for o in client.numbers.list(cnam_lookup="enabled")] == [local]
+
+    assert client.numbers.update(tollfree, cnam_lookup="enabled").message == "changed"
+    assert client.numbers.update(local, cnam_lookup="disabled").message == "changed"
+    assert client.numbers.get(tollfree).cnam_lookup == "enabled"
+    assert client.numbers.get(local).cnam_lookup == "disabled"
+
+
+def test_cnam_lookup_refused_by_name_where_it_does_not_apply(sb: Sandbox, plivo_for, http_for) -> None:
+    from plivo import exceptions
+
+    client = plivo_for(sb)
+    gb = sb.store.rent_number(sb.auth_id, country_iso="GB")
+    local = sb.store.rent_number(sb.auth_id, _first(sb, "US", "fixed"))
+    for_sale_gb = sb.store.search_inventory("GB")[0]["number"]
+    before = sb.store.snapshot()
+    with pytest.raises(exceptions.ValidationError, match="cnam_lookup"):
+        client.numbers.update(gb, cnam_lookup="enabled")
+    with pytest.raises(exceptions.ValidationError, match="cnam_lookup"):
+        client.numbers.update(local, cnam_lookup="on")
+    with pytest.raises(exceptions.ValidationError, match="cnam_lookup"):
+        client.numbers.buy(for_sale_gb, cnam_lookup="enabled")
+    with pytest.raises(exceptions.ValidationError, match="cnam_lookup"):
+        client.numbers.buy(_first(sb, "US", "fixed"), cnam_lookup="yes")
+    r = http_for(sb).post(f"/Number/{local}/", json={"cnam": "ACME"})  # plivo-go's caller-ID name
+    assert r.status_code == 400 and "cnam" in r.json()["error"]
+    assert sb.store.snapshot() == before
+
+
+def test_ha_enable_reserves_a_fallback_number(sb: Sandbox, plivo_for, http_for) -> None:
+    from plivo import exceptions
+
+    client = plivo_for(sb)
+    number = _first(sb, "US", "fixed")
+    bought = client.numbers.buy(number, ha_enable=True)
+    fallback = bought.numbers[0].fallback_number
+    assert fallback and fallback != number and fallback[:4] == number[:4]  # same area code, as in the fixture
+    got = client.numbers.get(number)
+    assert got.ha_enabled is True and got.fallback_number == fallback
+    # The fallback is held for this number: no longer for sale, not a second rented number.
+    assert fallback not in {o.number for o in client.numbers.search(country_iso="US", pattern=number[1:4])}
+    with pytest.raises(exceptions.ResourceNotFoundError):
+        client.numbers.buy(fallback)
+    assert [o.number for o in client.numbers.list()] == [number]
+    # Without ha_enable there is no fallback.
+    plain = client.numbers.buy(_first(sb, "US", "tollfree"))
+    assert "fallback_number" not in plain.numbers[0].__dict__
+    assert client.numbers.get(plain.numbers[0].number).ha_enabled is False
+    # Unrenting releases the fallback too.
+    client.numbers.delete(number)
+    assert fallback in {o.number for o in client.numbers.search(country_iso="US", pattern=number[1:4])}
+
+    before = sb.store.snapshot()
+    r = http_for(sb).post(f"/PhoneNumber/{_first(sb, 'US', 'fixed')}/", json={"ha_enable": "sometimes"})
+    assert r.status_code == 400 and "ha_enable" in r.json()["error"]
+    assert sb.store.snapshot() == before
+
+
+def test_ha_enable_without_a_spare_number_changes_nothing(sb: Sandbox, plivo_for) -> None:
+    from plivo import exceptions
+
+    client = plivo_for(sb)
+    tollfree = [i["number"] for i in sb.store.search_inventory("GB") if i["type"] == "tollfree"]
+    assert len(tollfree) == 1  # GB has one toll-free number for sale: nothing to fall back on
+    before = sb.store.snapshot()
+    with pytest.raises(exceptions.ValidationError, match="ha_enable"):
+        client.numbers.buy(tollfree[0], ha_enable=True)
+    assert sb.store.snapshot() == before
+
+
+def test_a_database_from_an_older_sandbox_gains_the_new_columns(tmp_path, plivo_for) -> None:
+    import sqlite3
+
+    db = str(tmp_path / "old.db")
+    with Sandbox(db=db) as old:
+        number = old.store.rent_number(old.auth_id, _first(old, "US", "fixed"))
+    old.store.close()
+    conn = sqlite3.connect(db)  # undo the columns to get the layout an older sandbox wrote
+    for table, column in (("numbers", "cnam_lookup"), ("numbers", "ha_enabled"), ("numbers", "fallback_number"),
+                          ("inventory", "reserved_for")):
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    conn.commit()
+    conn.close()
+    with Sandbox(db=db) as sb:
+        client = plivo_for(sb)
+        got = client.numbers.get(number)
+        assert (got.cnam_lookup, got.ha_enabled, got.fallback_number) == ("disabled", False, None)
+        assert client.numbers.buy(_first(sb, "US", "fixed"), ha_enable=True).numbers[0].fallback_number
+    sb.store.close()
