@@ -96,8 +96,8 @@ def buy(ctx: Ctx, number: str) -> Result:
     refuse_cnam(ctx)
     cnam_lookup = cnam_lookup_param(ctx, item)
     ha_enable = bool(opt_bool(ctx.params, "ha_enable"))
-    fallback = ctx.store.buy_number(ctx.caller, number, app_id=app_id, cnam_lookup=cnam_lookup,
-                                    ha_enable=ha_enable)
+    fallback = ctx.store.buy_number(ctx.caller, number, payer=ctx.main_id, app_id=app_id,
+                                    cnam_lookup=cnam_lookup, ha_enable=ha_enable)
     bought: dict[str, Any] = {"number": number, "status": "Success"}
     if fallback is not None:
         bought["fallback_number"] = fallback

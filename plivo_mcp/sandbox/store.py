@@ -11,14 +11,16 @@ subaccounts SA…). A main account sees its own resources and its subaccounts'; 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import secrets
 import sqlite3
 import string
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from plivo_mcp.sandbox import data
@@ -98,8 +100,21 @@ def cnam_lookup_applies(item: dict[str, Any]) -> bool:
     return bool(item["country_iso"] == "US" and item["type"] in ("fixed", "tollfree"))
 
 
-def _today() -> str:
-    return dt.date.today().isoformat()
+Clock = Callable[[], dt.datetime]
+
+
+def one_month_after(day: dt.date) -> dt.date:
+    """The same day of the next month, or that month's last day when it is shorter (Jan 31 -> Feb 28 or 29):
+    when a number bought on `day` renews."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _money(v: Any) -> Decimal:
+    try:
+        return Decimal(str(v or "0"))
+    except InvalidOperation:
+        return Decimal("0")
 
 
 def new_account_id(prefix: str) -> str:
@@ -117,7 +132,10 @@ def _digits(n: int) -> str:
 class Store:
     """All sandbox state. Methods taking `owners` restrict to resources owned by those account ids."""
 
-    def __init__(self, db: str = ":memory:") -> None:
+    def __init__(self, db: str = ":memory:", clock: Clock | None = None) -> None:
+        """`clock` gives the sandbox's "now" (local time; default the system clock): dates it writes (created,
+        added_on, renewal_date...) and SIP registration expiry follow it, so tests need not depend on the date."""
+        self.clock: Clock = clock or dt.datetime.now
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(db, check_same_thread=False, isolation_level=None, timeout=30.0)
         self._conn.row_factory = sqlite3.Row
@@ -148,6 +166,9 @@ class Store:
                 raise
             self._conn.execute("COMMIT")
 
+    def _today(self) -> str:
+        return self.clock().date().isoformat()
+
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(r) for r in self._conn.execute(sql, args).fetchall()]
@@ -176,7 +197,7 @@ class Store:
                     "INSERT INTO accounts(auth_id, parent, auth_token, name, enabled, created, modified,"
                     " account_type, address, city, state, timezone, cash_credits, auto_recharge, billing_mode)"
                     " VALUES (?,NULL,?,?,1,?,NULL,'standard','','','','America/Los_Angeles','250.00000',0,"
-                    "'prepaid')", (auth_id, auth_token, name, _today()))
+                    "'prepaid')", (auth_id, auth_token, name, self._today()))
             else:
                 # The configured token wins, so a file database survives a credential change.
                 c.execute("UPDATE accounts SET auth_token=? WHERE auth_id=?", (auth_token, auth_id))
@@ -209,7 +230,7 @@ class Store:
         with self._tx() as c:
             c.execute(
                 "INSERT INTO accounts(auth_id, parent, auth_token, name, enabled, created, modified)"
-                " VALUES (?,?,?,?,?,?,NULL)", (auth_id, parent_auth_id, token, name, int(enabled), _today()))
+                " VALUES (?,?,?,?,?,?,NULL)", (auth_id, parent_auth_id, token, name, int(enabled), self._today()))
         return auth_id, token
 
     def list_subaccounts(self, parent: str) -> PagedRows:
@@ -219,7 +240,7 @@ class Store:
         return self._one("SELECT * FROM accounts WHERE parent=? AND auth_id=?", (parent, auth_id))
 
     def update_subaccount(self, parent: str, auth_id: str, fields: dict[str, Any]) -> None:
-        self._update_row("accounts", {"parent": parent, "auth_id": auth_id}, {**fields, "modified": _today()})
+        self._update_row("accounts", {"parent": parent, "auth_id": auth_id}, {**fields, "modified": self._today()})
 
     def delete_subaccount(self, parent: str, auth_id: str, cascade: bool) -> None:
         with self._tx() as c:
@@ -260,7 +281,7 @@ class Store:
                 app_id = _digits(17)
             self._clear_defaults(c, owner_auth_id, row)
             cols = ["app_id", "owner", *APP_FIELDS, "created"]
-            vals = [app_id, owner_auth_id, *(self._db(row[k]) for k in APP_FIELDS), _today()]
+            vals = [app_id, owner_auth_id, *(self._db(row[k]) for k in APP_FIELDS), self._today()]
             c.execute(f"INSERT INTO applications({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", vals)
         return app_id
 
@@ -322,14 +343,14 @@ class Store:
             endpoint_id = _digits(14)
             while c.execute("SELECT 1 FROM endpoints WHERE endpoint_id=?", (endpoint_id,)).fetchone():
                 endpoint_id = _digits(14)
-            full = username + dt.datetime.now().strftime("%y%m%d%H%M%S")
+            full = username + self.clock().strftime("%y%m%d%H%M%S")
             while c.execute("SELECT 1 FROM endpoints WHERE username=?", (full,)).fetchone():
                 full = username + "".join(secrets.choice(string.digits) for _ in range(12))
             if app_id is None:
                 app_id = self._default_app(c, owner_auth_id, "default_endpoint_app")
             c.execute("INSERT INTO endpoints(endpoint_id, owner, username, password, alias, app_id, created)"
                       " VALUES (?,?,?,?,?,?,?)", (endpoint_id, owner_auth_id, full, password, alias, app_id,
-                                                  _today()))
+                                                  self._today()))
         return endpoint_id
 
     def get_endpoint(self, owners: list[str], endpoint_id: str) -> dict[str, Any] | None:
@@ -376,20 +397,35 @@ class Store:
             self._rent(c, owner_auth_id, row["number"], row["data"], app_id, alias)
             return str(row["number"])
 
-    def buy_number(self, owner_auth_id: str, number: str, app_id: str | None = None,
+    def buy_number(self, owner_auth_id: str, number: str, payer: str, app_id: str | None = None,
                    cnam_lookup: str | None = None, ha_enable: bool = False) -> str | None:
-        """Rents `number` as the API's buy does, in one transaction. With `ha_enable` a second number of the
-        same country and type (same area code first) is held for it as its fallback; returns that number."""
+        """Rents `number` as the API's buy does, in one transaction: the setup fee and the first month's rental
+        come off `payer`'s cash_credits (the main account: subaccounts share its balance), or nothing happens.
+        With `ha_enable` a second number of the same country and type (same area code first) is held for it as
+        its fallback, at no charge; returns that number."""
         with self._tx() as c:
             row = c.execute("SELECT number, data FROM inventory WHERE number=? AND reserved_for IS NULL",
                             (number,)).fetchone()
             if row is None:
                 raise StoreError(404, "not found: number is not available")
-            fallback = self._pick_fallback(c, json.loads(row["data"])) if ha_enable else None
+            item = json.loads(row["data"])
+            fallback = self._pick_fallback(c, item) if ha_enable else None
             if ha_enable and fallback is None:
                 raise StoreError(400, f"ha_enable: no fallback number is available for {number}")
+            self._charge(c, payer, _money(item["setup_rate"]), _money(item["monthly_rental_rate"]))
             self._rent(c, owner_auth_id, number, row["data"], app_id, None, cnam_lookup, fallback)
             return fallback
+
+    @staticmethod
+    def _charge(c: sqlite3.Connection, payer: str, setup: Decimal, rental: Decimal) -> None:
+        account = c.execute("SELECT cash_credits FROM accounts WHERE auth_id=?", (payer,)).fetchone()
+        if account is None:
+            raise StoreError(404, "not found")
+        credits, cost = _money(account["cash_credits"]), setup + rental
+        if credits < cost:
+            raise StoreError(400, f"insufficient cash credits: this number costs {cost:.5f} (setup fee {setup:.5f}"
+                                  f" + first month's rental {rental:.5f}) and cash_credits is {credits:.5f}")
+        c.execute("UPDATE accounts SET cash_credits=? WHERE auth_id=?", (f"{credits - cost:.5f}", payer))
 
     @staticmethod
     def _pick_fallback(c: sqlite3.Connection, item: dict[str, Any]) -> str | None:
@@ -407,8 +443,8 @@ class Store:
             app_id = self._default_app(c, owner, "default_number_app")
         if cnam_lookup is None and cnam_lookup_applies(item):
             cnam_lookup = "disabled"
-        today = dt.date.today()
-        renewal = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=min(today.day, 28))
+        today = self.clock().date()
+        renewal = one_month_after(today)
         c.execute("INSERT INTO numbers(number, owner, alias, app_id, added_on, renewal_date, data, cnam_lookup,"
                   " ha_enabled, fallback_number) VALUES (?,?,?,?,?,?,?,?,?,?)",
                   (number, owner, alias, app_id, today.isoformat(), renewal.isoformat(), raw, cnam_lookup,

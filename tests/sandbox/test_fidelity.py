@@ -293,3 +293,70 @@ def test_a_database_from_an_older_sandbox_gains_the_new_columns(tmp_path, plivo_
         assert (got.cnam_lookup, got.ha_enabled, got.fallback_number) == ("disabled", False, None)
         assert client.numbers.buy(_first(sb, "US", "fixed"), ha_enable=True).numbers[0].fallback_number
     sb.store.close()
+
+
+# ---- 5. buying costs money; renewal is the same day next month, by the sandbox's clock --------------------------
+
+@pytest.mark.parametrize(("day", "renews"), [
+    ("2023-01-31", "2023-02-28"), ("2024-01-31", "2024-02-29"), ("2024-01-30", "2024-02-29"),
+    ("2024-01-29", "2024-02-29"), ("2024-01-28", "2024-02-28"), ("2024-02-29", "2024-03-29"),
+    ("2023-03-31", "2023-04-30"), ("2023-08-31", "2023-09-30"), ("2023-12-31", "2024-01-31"),
+    ("2023-12-01", "2024-01-01"), ("2023-06-15", "2023-07-15"), ("1900-01-31", "1900-02-28"),
+    ("2000-01-31", "2000-02-29"), ("2023-10-31", "2023-11-30"),
+])
+def test_one_month_after(day: str, renews: str) -> None:
+    import datetime as dt
+
+    from plivo_mcp.sandbox.store import one_month_after
+
+    assert one_month_after(dt.date.fromisoformat(day)) == dt.date.fromisoformat(renews)
+
+
+def test_buying_dates_come_from_the_sandbox_clock(plivo_for) -> None:
+    import datetime as dt
+
+    with Sandbox(clock=lambda: dt.datetime(2024, 1, 31, 23, 59, 59)) as sb:
+        client = plivo_for(sb)
+        number = _first(sb, "US", "fixed")
+        client.numbers.buy(number)
+        got = client.numbers.get(number)
+        assert (got.added_on, got.renewal_date) == ("2024-01-31", "2024-02-29")
+        sa = client.subaccounts.create(name="dated").auth_id
+        assert client.subaccounts.get(sa).created == "2024-01-31"
+
+
+def _cash(client) -> str:
+    return client.account.get().cash_credits
+
+
+def test_buying_takes_setup_fee_and_first_rental_from_main_account_credits(sb: Sandbox, plivo_for) -> None:
+    client = plivo_for(sb)
+    assert _cash(client) == "250.00000"
+    local = _first(sb, "US", "fixed")  # 0.80000 a month, no setup fee
+    client.numbers.buy(local)
+    assert _cash(client) == "249.20000"
+    # A setup fee is charged on top of the first month's rental.
+    tollfree = _first(sb, "US", "tollfree")
+    with sb.store._tx() as c:  # test set-up: give this number a setup fee
+        c.execute("UPDATE inventory SET data=json_set(data, '$.setup_rate', '2.50000') WHERE number=?", (tollfree,))
+    client.numbers.buy(tollfree)
+    assert _cash(client) == "245.70000"  # 249.20 - (2.50 + 1.00)
+    # A subaccount's purchase is billed to its main account.
+    sa, token = sb.store.create_subaccount(sb.auth_id, "buyer")
+    plivo_for(sb, sa, token).numbers.buy(_first(sb, "US", "fixed"))
+    assert _cash(client) == "244.90000"
+    assert _cash(plivo_for(sb, sa, token)) == "244.90000"
+
+
+def test_buying_without_enough_credit_is_refused_and_changes_nothing(sb: Sandbox, plivo_for) -> None:
+    from plivo import exceptions
+
+    client = plivo_for(sb)
+    sb.store.update_account(sb.auth_id, {"cash_credits": "0.50000"})
+    before = sb.store.snapshot()
+    with pytest.raises(exceptions.ValidationError, match="insufficient cash credits"):
+        client.numbers.buy(_first(sb, "US", "fixed"))
+    assert sb.store.snapshot() == before
+    sb.store.update_account(sb.auth_id, {"cash_credits": "0.80000"})  # exactly enough
+    client.numbers.buy(_first(sb, "US", "fixed"))
+    assert _cash(client) == "0.00000"
