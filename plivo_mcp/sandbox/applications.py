@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from plivo_mcp.sandbox.http import (
@@ -12,6 +11,7 @@ from plivo_mcp.sandbox.http import (
     changed,
     deleted,
     found,
+    has_invisible_chars,
     opt_bool,
     opt_method,
     opt_str,
@@ -47,7 +47,7 @@ def check_app_name(name: str) -> str:
         raise ApiError(400, f"app_name must be 1 to {APP_NAME_MAX} characters")
     if not name.strip():
         raise ApiError(400, "app_name must not be blank")
-    if any(unicodedata.category(ch).startswith("C") for ch in name):
+    if has_invisible_chars(name):
         raise ApiError(400, "app_name must not contain control or invisible formatting characters")
     return name
 

@@ -57,7 +57,12 @@ _ADDED_COLUMNS = (
     ("numbers", "ha_enabled", "INTEGER NOT NULL DEFAULT 0"),
     ("numbers", "fallback_number", "TEXT"),  # the inventory number held for this one when ha_enabled
     ("inventory", "reserved_for", "TEXT"),  # a rented number this one is the high-availability fallback of
+    # SIP registration, set through the sandbox's admin path; sip_expires is "YYYY-MM-DD HH:MM:SS" by the clock.
+    ("endpoints", "sip_contact", "TEXT"),
+    ("endpoints", "sip_user_agent", "TEXT"),
+    ("endpoints", "sip_expires", "TEXT"),
 )
+SIP_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 APP_FIELDS = ("app_name", "answer_url", "answer_method", "hangup_url", "hangup_method", "fallback_answer_url",
               "fallback_method", "message_url", "message_method", "default_number_app", "default_endpoint_app",
@@ -364,6 +369,20 @@ class Store:
 
     def update_endpoint(self, endpoint_id: str, fields: dict[str, Any]) -> None:
         self._update_row("endpoints", {"endpoint_id": endpoint_id}, fields)
+
+    def register_endpoint(self, endpoint_id: str, contact: str, user_agent: str, expires_s: int) -> None:
+        expires = (self.clock() + dt.timedelta(seconds=expires_s)).strftime(SIP_TIME_FORMAT)
+        self._update_row("endpoints", {"endpoint_id": endpoint_id},
+                         {"sip_contact": contact, "sip_user_agent": user_agent, "sip_expires": expires})
+
+    def unregister_endpoint(self, endpoint_id: str) -> None:
+        self._update_row("endpoints", {"endpoint_id": endpoint_id},
+                         {"sip_contact": None, "sip_user_agent": None, "sip_expires": None})
+
+    def sip_registered(self, row: dict[str, Any]) -> bool:
+        """Registered: a contact whose registration has not expired by the sandbox's clock."""
+        return bool(row.get("sip_contact") and row.get("sip_expires")
+                    and row["sip_expires"] > self.clock().strftime(SIP_TIME_FORMAT))
 
     def delete_endpoint(self, endpoint_id: str) -> None:
         with self._tx() as c:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
+from typing import Any
+
+import httpx
 import pytest
+from plivo import exceptions
 
 from plivo_mcp.sandbox import Sandbox
+from plivo_mcp.sandbox.store import one_month_after
 
 # ---- 1. a DELETE body of JSON "" or null means "no parameters" ---------------------------------------------------
 
@@ -67,8 +74,6 @@ def test_app_names_the_api_accepts_are_accepted(sb: Sandbox, plivo_for, http_for
 
 @pytest.mark.parametrize("name", _BAD_NAMES)
 def test_bad_app_names_are_400_naming_app_name(sb: Sandbox, plivo_for, http_for, name: str) -> None:
-    from plivo import exceptions
-
     client = plivo_for(sb)
     app_id = sb.store.create_application(sb.auth_id, "keep", "https://example.com/a")
     before = sb.store.snapshot()
@@ -213,8 +218,6 @@ def test_cnam_lookup_on_buy_and_update(sb: Sandbox, plivo_for) -> None:
 
 
 def test_cnam_lookup_refused_by_name_where_it_does_not_apply(sb: Sandbox, plivo_for, http_for) -> None:
-    from plivo import exceptions
-
     client = plivo_for(sb)
     gb = sb.store.rent_number(sb.auth_id, country_iso="GB")
     local = sb.store.rent_number(sb.auth_id, _first(sb, "US", "fixed"))
@@ -234,8 +237,6 @@ def test_cnam_lookup_refused_by_name_where_it_does_not_apply(sb: Sandbox, plivo_
 
 
 def test_ha_enable_reserves_a_fallback_number(sb: Sandbox, plivo_for, http_for) -> None:
-    from plivo import exceptions
-
     client = plivo_for(sb)
     number = _first(sb, "US", "fixed")
     bought = client.numbers.buy(number, ha_enable=True)
@@ -263,8 +264,6 @@ def test_ha_enable_reserves_a_fallback_number(sb: Sandbox, plivo_for, http_for) 
 
 
 def test_ha_enable_without_a_spare_number_changes_nothing(sb: Sandbox, plivo_for) -> None:
-    from plivo import exceptions
-
     client = plivo_for(sb)
     tollfree = [i["number"] for i in sb.store.search_inventory("GB") if i["type"] == "tollfree"]
     assert len(tollfree) == 1  # GB has one toll-free number for sale: nothing to fall back on
@@ -275,8 +274,6 @@ def test_ha_enable_without_a_spare_number_changes_nothing(sb: Sandbox, plivo_for
 
 
 def test_a_database_from_an_older_sandbox_gains_the_new_columns(tmp_path, plivo_for) -> None:
-    import sqlite3
-
     db = str(tmp_path / "old.db")
     with Sandbox(db=db) as old:
         number = old.store.rent_number(old.auth_id, _first(old, "US", "fixed"))
@@ -305,16 +302,10 @@ def test_a_database_from_an_older_sandbox_gains_the_new_columns(tmp_path, plivo_
     ("2000-01-31", "2000-02-29"), ("2023-10-31", "2023-11-30"),
 ])
 def test_one_month_after(day: str, renews: str) -> None:
-    import datetime as dt
-
-    from plivo_mcp.sandbox.store import one_month_after
-
     assert one_month_after(dt.date.fromisoformat(day)) == dt.date.fromisoformat(renews)
 
 
 def test_buying_dates_come_from_the_sandbox_clock(plivo_for) -> None:
-    import datetime as dt
-
     with Sandbox(clock=lambda: dt.datetime(2024, 1, 31, 23, 59, 59)) as sb:
         client = plivo_for(sb)
         number = _first(sb, "US", "fixed")
@@ -325,7 +316,7 @@ def test_buying_dates_come_from_the_sandbox_clock(plivo_for) -> None:
         assert client.subaccounts.get(sa).created == "2024-01-31"
 
 
-def _cash(client) -> str:
+def _cash(client: Any) -> str:
     return client.account.get().cash_credits
 
 
@@ -349,8 +340,6 @@ def test_buying_takes_setup_fee_and_first_rental_from_main_account_credits(sb: S
 
 
 def test_buying_without_enough_credit_is_refused_and_changes_nothing(sb: Sandbox, plivo_for) -> None:
-    from plivo import exceptions
-
     client = plivo_for(sb)
     sb.store.update_account(sb.auth_id, {"cash_credits": "0.50000"})
     before = sb.store.snapshot()
@@ -360,3 +349,83 @@ def test_buying_without_enough_credit_is_refused_and_changes_nothing(sb: Sandbox
     sb.store.update_account(sb.auth_id, {"cash_credits": "0.80000"})  # exactly enough
     client.numbers.buy(_first(sb, "US", "fixed"))
     assert _cash(client) == "0.00000"
+
+
+# ---- 6. SIP registration, set through the sandbox's admin path ----------------------------------------------------
+
+class _Clock:
+    def __init__(self) -> None:
+            self.now = dt.datetime(2024, 5, 1, 12, 0, 0)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def _admin(sb: Sandbox, endpoint_id: str, action: str, auth: tuple[str, str] | None = None,
+           **kwargs: Any) -> httpx.Response:
+    return httpx.post(f"{sb.base_url}/sandbox/endpoints/{endpoint_id}/{action}",
+                      auth=auth or (sb.auth_id, sb.auth_token), timeout=10, **kwargs)
+
+
+def test_registered_endpoint_shows_its_sip_registration(plivo_for) -> None:
+    clock = _Clock()
+    with Sandbox(clock=clock) as sb:
+        client = plivo_for(sb)
+        ep = client.endpoints.create(username="callme", password="secret1", alias="callme").endpoint_id
+        r = _admin(sb, ep, "register", json={"contact": "sip:callme@122.172.71.207:57563;ob",
+                                              "user_agent": "Telephone 1.1.4", "expires": 600})
+        assert r.status_code == 200, r.text
+        got = client.endpoints.get(ep)
+        assert got.sip_registered == "true"
+        assert got.sip_contact == "sip:callme@122.172.71.207:57563;ob"
+        assert got.sip_user_agent == "Telephone 1.1.4"
+        assert got.sip_expires == "2024-05-01 12:10:00"  # the fixture's "YYYY-MM-DD HH:MM:SS"
+        assert [e.sip_registered for e in client.endpoints.list()] == ["true"]
+
+        # A registration lapses when it expires...
+        clock.now += dt.timedelta(seconds=601)
+        lapsed = client.endpoints.get(ep)
+        assert (lapsed.sip_registered, lapsed.sip_contact, lapsed.sip_expires) == ("false", None, None)
+        # ...and ends when unregistered. Defaults: a contact on loopback, an hour, the sandbox as user agent.
+        assert _admin(sb, ep, "register").status_code == 200
+        got = client.endpoints.get(ep)
+        assert got.sip_registered == "true" and got.sip_contact.startswith(f"sip:{got.username}@")
+        assert got.sip_expires == "2024-05-01 13:10:01"
+        assert _admin(sb, ep, "unregister").status_code == 200
+        got = client.endpoints.get(ep)
+        assert (got.sip_registered, got.sip_contact, got.sip_user_agent) == ("false", None, None)
+
+
+def test_admin_registration_is_checked_and_scoped(sb: Sandbox, plivo_for) -> None:
+    sa, token = sb.store.create_subaccount(sb.auth_id, "other")
+    ep = sb.store.create_endpoint(sb.auth_id, "zed", "secret1", "Zed")
+    before = sb.store.snapshot()
+    for body, needle in (({"contact": "http://x"}, "contact"), ({"contact": "sip:a b@c"}, "contact"),
+                         ({"expires": 0}, "expires"), ({"expires": 86401}, "expires"), ({"expires": "soon"}, "expires"),
+                         ({"user_agent": "bad\x07agent"}, "user_agent"), ({"user_agent": "x" * 256}, "user_agent")):
+        r = _admin(sb, ep, "register", json=body)
+        assert r.status_code == 400 and needle in r.json()["error"], (body, r.text)
+    # Another account's endpoint is not there for it; no credentials is 401; only POST; only known actions.
+    assert _admin(sb, ep, "register", auth=(sa, token)).status_code == 404
+    assert httpx.post(f"{sb.base_url}/sandbox/endpoints/{ep}/register", timeout=10).status_code == 401
+    r = httpx.get(f"{sb.base_url}/sandbox/endpoints/{ep}/register", auth=(sb.auth_id, sb.auth_token), timeout=10)
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    assert _admin(sb, ep, "reboot").status_code == 404
+    assert sb.store.snapshot() == before
+    # The fault plan stands for Plivo's API: the admin path neither consumes nor suffers a fault.
+    sb.faults.push_statuses([503], methods={"POST"})
+    assert _admin(sb, ep, "register").status_code == 200
+    assert sb.faults.pending == 1
+    sb.faults.clear()
+    assert plivo_for(sb).endpoints.get(ep).sip_registered == "true"
+
+
+@pytest.mark.anyio
+async def test_admin_path_refuses_non_loopback_clients(sb: Sandbox) -> None:
+    ep = sb.store.create_endpoint(sb.auth_id, "far", "secret1", "Far")
+    # Only an in-process transport can present a remote client address to the app (the sandbox binds loopback).
+    transport = httpx.ASGITransport(app=sb.app, client=("203.0.113.9", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.test") as remote:
+        r = await remote.post(f"/sandbox/endpoints/{ep}/register", auth=(sb.auth_id, sb.auth_token))
+    assert r.status_code == 403 and "loopback" in r.json()["error"]
+    assert sb.store.get_endpoint([sb.auth_id], ep)["sip_contact"] is None
