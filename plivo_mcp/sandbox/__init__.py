@@ -12,6 +12,12 @@ Choices where the API is ambiguous (see each resource module for details):
   synchronous 400) is delivered as JSON `{"status": <int>, "body": <object|null>}` (POST), or as query
   parameters `status` and `body` (JSON text) for callback_method=GET.
 - Unrented numbers (and numbers of a subaccount deleted with cascade) go back to the inventory.
+- Buying a number takes its setup fee and first month's rental off the main account's cash_credits (a
+  subaccount's purchase too); too little credit is a 400 and nothing changes. It renews the same day next month
+  (Jan 31 -> Feb 28/29). "Today" comes from the clock given to `Sandbox(clock=...)`, else the system clock.
+- Admin paths outside /v1/, for what no SDK can do against the real API: `POST /sandbox/endpoints/{id}/register`
+  (JSON `contact`, `user_agent`, `expires` seconds; all optional) and `POST /sandbox/endpoints/{id}/unregister`.
+  Same BasicAuth and scoping as the API, loopback clients only, never touched by the fault plan.
 """
 
 from plivo_mcp.sandbox.runner import DEMO_AUTH_ID, DEMO_AUTH_TOKEN, Sandbox

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from plivo_mcp.sandbox.http import (
@@ -12,15 +11,15 @@ from plivo_mcp.sandbox.http import (
     changed,
     deleted,
     found,
+    has_invisible_chars,
     opt_bool,
     opt_method,
     opt_str,
     opt_url,
     page,
-    req_str,
 )
 
-_APP_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+APP_NAME_MAX = 200
 _METHODS = ("answer_method", "hangup_method", "fallback_method", "message_method")
 _OPT_URLS = ("hangup_url", "fallback_answer_url", "message_url")
 _BOOLS = ("default_number_app", "default_endpoint_app", "log_incoming_messages", "public_uri")
@@ -40,11 +39,22 @@ def render(ctx: Ctx, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _app_name(ctx: Ctx) -> str:
-    name = req_str(ctx.params, "app_name")
-    if not _APP_NAME_RE.match(name):
-        raise ApiError(400, "app_name may contain only letters, digits, '-' and '_' (at most 100)")
+def check_app_name(name: str) -> str:
+    """The rule agreed with the MCP tool schema: 1 to 200 characters, not only whitespace, and no character of
+    a Unicode "C" category (control, format, unassigned...). The reference's own example is "Test Application",
+    so the letters-digits-dash rule of the docs is not what the API enforces."""
+    if not 1 <= len(name) <= APP_NAME_MAX:
+        raise ApiError(400, f"app_name must be 1 to {APP_NAME_MAX} characters")
+    if not name.strip():
+        raise ApiError(400, "app_name must not be blank")
+    if has_invisible_chars(name):
+        raise ApiError(400, "app_name must not contain control or invisible formatting characters")
     return name
+
+
+def _app_name(ctx: Ctx) -> str | None:
+    name = opt_str(ctx.params, "app_name")
+    return None if name is None else check_app_name(name)
 
 
 def _target_owner(ctx: Ctx) -> str | None:
@@ -65,6 +75,8 @@ def _optional_fields(ctx: Ctx) -> dict[str, Any]:
 
 def create(ctx: Ctx) -> Result:
     name = _app_name(ctx)
+    if name is None:
+        raise ApiError(400, "app_name parameter is missing")
     answer_url = opt_url(ctx.params, "answer_url", allow_empty=False)
     if not answer_url:
         raise ApiError(400, "answer_url parameter is missing")
@@ -93,8 +105,9 @@ def get(ctx: Ctx, app_id: str) -> Result:
 def update(ctx: Ctx, app_id: str) -> Result:
     row = _existing(ctx, app_id)
     fields = _optional_fields(ctx)
-    if opt_str(ctx.params, "app_name") is not None:
-        fields["app_name"] = _app_name(ctx)
+    name = _app_name(ctx)
+    if name is not None:
+        fields["app_name"] = name
     answer_url = opt_url(ctx.params, "answer_url", allow_empty=False)
     if answer_url is not None:
         fields["answer_url"] = answer_url

@@ -139,6 +139,20 @@ _OTHER_LOCAL: dict[str, list[tuple[str, str, str]]] = {
     "AU": [("2", "New South Wales", "Sydney"), ("3", "Victoria", "Melbourne")],
 }
 _MOBILE_PREFIX = {"US": "332", "GB": "7700", "IN": "98", "CA": "437", "AU": "4"}
+# Canadian rate centers (no LATA is reported for them). The mobile prefix 437 is a Toronto overlay.
+_CA_RATE_CENTERS = {"416": "TORONTO", "604": "VANCOUVER", "514": "MONTREAL", "437": "TORONTO"}
+NANP_COUNTRIES = ("US", "CA")
+# In the sandbox a rate center is a property of the area code (NPA): every exchange (NXX) of an area code is in
+# the same rate center, and the US mobile prefix 332 shares New York's. Real rate centers are per NPANXX.
+_NANP_RATE_CENTERS: dict[tuple[str, str], str] = {
+    **{("US", area): rc for area, _, _, rc, _ in _US_LOCAL}, ("US", _MOBILE_PREFIX["US"]): "NWYRCYZN01",
+    **{("CA", area): rc for area, rc in _CA_RATE_CENTERS.items()},
+}
+
+
+def nanp_rate_center(iso: str, npa: str) -> str | None:
+    """The rate center of an area code of the US or Canada, or None when the sandbox has none for it."""
+    return _NANP_RATE_CENTERS.get((iso, npa))
 _TOLLFREE_PREFIX = {"US": ["800", "833", "844", "855", "866", "877", "888"], "GB": ["800"], "CA": ["888"],
                     "AU": ["1800"]}
 
@@ -182,12 +196,12 @@ def build_inventory() -> list[dict[str, Any]]:
         for area, region, city in locs:
             for _ in range(3):
                 num = f"{code}{area}{digits(10 - len(area) if iso != 'CA' else 7)}"
-                items.append(_item(iso, num, "fixed", area, f"{region}, {COUNTRIES[iso][2]}", city, None, None,
-                                   rental, iso != "IN", False))
+                items.append(_item(iso, num, "fixed", area, f"{region}, {COUNTRIES[iso][2]}", city,
+                                   nanp_rate_center(iso, area), None, rental, iso != "IN", False))
         mp = _MOBILE_PREFIX[iso]
         for _ in range(2):
             num = f"{code}{mp}{digits(10 - len(mp) if iso != 'CA' else 7)}"
-            items.append(_item(iso, num, "mobile", mp, COUNTRIES[iso][2], "", None, None,
+            items.append(_item(iso, num, "mobile", mp, COUNTRIES[iso][2], "", nanp_rate_center(iso, mp), None,
                                PRICING[iso]["phone_numbers"].get("mobile", {}).get("rate") or rental, True, False))
         for area in _TOLLFREE_PREFIX.get(iso, []):
             num = f"{code}{area}{digits(6)}"

@@ -5,7 +5,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from plivo_mcp.sandbox.http import ApiError, Ctx, Result, changed, deleted, found, opt_str, page, req_str
+from plivo_mcp.sandbox.http import (
+    ApiError,
+    Ctx,
+    Result,
+    changed,
+    deleted,
+    found,
+    has_invisible_chars,
+    opt_int,
+    opt_str,
+    page,
+    req_str,
+)
 
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,49}$")
 
@@ -15,11 +27,17 @@ def render(ctx: Ctx, row: dict[str, Any]) -> dict[str, Any]:
         "alias": row["alias"],
         "application": ctx.uri("Application", row["app_id"]) if row["app_id"] else None,
         "endpoint_id": row["endpoint_id"], "resource_uri": ctx.uri("Endpoint", row["endpoint_id"]),
-        # Never registered in the sandbox; the API reports these as the string "false" and empty contact data.
-        "sip_contact": None, "sip_expires": None, "sip_registered": "false",
-        "sip_uri": f"sip:{row['username']}@phone.plivo.com", "sip_user_agent": None,
+        # The API reports registration as the string "true"/"false"; contact data only while registered.
+        **_registration(ctx, row), "sip_uri": f"sip:{row['username']}@phone.plivo.com",
         "sub_account": ctx.account_uri(row["owner"]), "username": row["username"],
     }
+
+
+def _registration(ctx: Ctx, row: dict[str, Any]) -> dict[str, Any]:
+    if ctx.store.sip_registered(row):
+        return {"sip_contact": row["sip_contact"], "sip_expires": row["sip_expires"], "sip_registered": "true",
+                "sip_user_agent": row["sip_user_agent"]}
+    return {"sip_contact": None, "sip_expires": None, "sip_registered": "false", "sip_user_agent": None}
 
 
 def _password(ctx: Ctx, required: bool) -> str | None:
@@ -89,3 +107,39 @@ def delete(ctx: Ctx, endpoint_id: str) -> Result:
     _existing(ctx, endpoint_id)
     ctx.store.delete_endpoint(endpoint_id)
     return deleted(ctx)
+
+
+# ---- sandbox admin: SIP registration (POST /sandbox/endpoints/{endpoint_id}/register | unregister) ------------
+
+_SIP_CONTACT_RE = re.compile(r"^sips?:\S+$")
+_MAX_EXPIRES_S = 86400
+
+
+def _short_text(ctx: Ctx, name: str, default: str, what: str) -> str:
+    v = opt_str(ctx.params, name) or default
+    if len(v) > 255 or has_invisible_chars(v):
+        raise ApiError(400, f"{name} must be {what}, at most 255 characters, without control characters")
+    return v
+
+
+def register(ctx: Ctx, endpoint_id: str) -> Result:
+    """As a SIP phone registering with this endpoint's credentials would: `contact` (a sip: or sips: URI; default
+    on loopback), `user_agent`, `expires` (seconds, 1 to 86400, default 3600) counted on the sandbox's clock."""
+    row = _existing(ctx, endpoint_id)
+    contact = _short_text(ctx, "contact", f"sip:{row['username']}@127.0.0.1:5060;ob", "a SIP URI (sip:user@host)")
+    if not _SIP_CONTACT_RE.match(contact):
+        raise ApiError(400, "contact must be a SIP URI (sip:user@host[:port]), without spaces")
+    user_agent = _short_text(ctx, "user_agent", "plivo-mcp sandbox", "text")
+    expires = opt_int(ctx.params, "expires")
+    expires = 3600 if expires is None else expires
+    if not 1 <= expires <= _MAX_EXPIRES_S:
+        raise ApiError(400, f"expires must be between 1 and {_MAX_EXPIRES_S} seconds")
+    ctx.store.register_endpoint(endpoint_id, contact, user_agent, expires)
+    view = _registration(ctx, _existing(ctx, endpoint_id))
+    return 200, {"api_id": ctx.api_id, "message": "registered", "endpoint_id": endpoint_id, **view}
+
+
+def unregister(ctx: Ctx, endpoint_id: str) -> Result:
+    _existing(ctx, endpoint_id)
+    ctx.store.unregister_endpoint(endpoint_id)
+    return 200, {"api_id": ctx.api_id, "message": "unregistered", "endpoint_id": endpoint_id}

@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 import time
+import unicodedata
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
@@ -28,6 +29,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from plivo_mcp.hosts import is_loopback
 from plivo_mcp.sandbox.faults import FaultPlan
 from plivo_mcp.sandbox.store import Store, StoreError
 
@@ -123,6 +125,11 @@ def req_str(params: dict[str, Any], name: str) -> str:
     if v is None or v.strip() == "":
         raise ApiError(400, f"{name} parameter is missing")
     return v
+
+
+def has_invisible_chars(v: str) -> bool:
+    """Any character of a Unicode "C" category: control, format (zero-width, bidi), unassigned, private use."""
+    return any(unicodedata.category(ch).startswith("C") for ch in v)
 
 
 def opt_bool(params: dict[str, Any], name: str) -> bool | None:
@@ -255,6 +262,14 @@ def _routes() -> dict[tuple[str, bool], dict[str, Handler]]:
     }
 
 
+def _admin_routes() -> dict[tuple[str, str], Handler]:
+    """(collection, action) -> handler for `POST /sandbox/{collection}/{id}/{action}`: the sandbox's own controls,
+    for what the real API does not let a client do (a SIP phone registering), outside /v1/ so no SDK sends them."""
+    from plivo_mcp.sandbox import endpoints
+
+    return {("endpoints", "register"): endpoints.register, ("endpoints", "unregister"): endpoints.unregister}
+
+
 def _json(status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None) -> Response:
     if body is None:
         return Response(status_code=status, headers=headers)
@@ -277,6 +292,7 @@ class SandboxApp:
         self._count_lock = threading.Lock()
         self._hits: dict[str, deque[float]] = defaultdict(deque)
         self._routes = _routes()
+        self._admin_routes = _admin_routes()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -286,6 +302,15 @@ class SandboxApp:
             self.request_count += 1
         request = Request(scope, receive)
         method = request.method.upper()
+        if request.url.path.startswith("/sandbox/"):
+            # The fault plan and latency stand for Plivo's API; the admin path neither suffers nor consumes them.
+            try:
+                response = await self._handle_admin(request, method)
+            except Exception:
+                log.exception("sandbox admin handler failed")
+                response = _error(500, "internal server error")
+            await response(scope, receive, send)
+            return
         if self.faults.latency_ms > 0:
             await asyncio.sleep(self.faults.latency_ms / 1000)
         fault = self.faults.take(method)
@@ -359,7 +384,31 @@ class SandboxApp:
             return _json(200, {"api_id": ctx.api_id, "message": "async api spawned"})
         return _json(status, body)
 
-    def _authenticate(self, request: Request, path_id: str) -> tuple[dict[str, Any] | None, Response | None]:
+    async def _handle_admin(self, request: Request, method: str) -> Response:
+        parts = [p for p in request.url.path.split("/") if p]
+        handler = self._admin_routes.get((parts[1], parts[3])) if len(parts) == 4 else None
+        if handler is None:
+            return _error(404, "not found")
+        if method != "POST":
+            return _error(405, "method not allowed", {"Allow": "POST"})
+        client = request.client
+        if client is None or not is_loopback(client.host):
+            return _error(403, "the sandbox admin paths answer only loopback clients")
+        caller_row, err = self._authenticate(request, None)
+        if err is not None:
+            return err
+        assert caller_row is not None
+        if not self._allow(caller_row["auth_id"]):
+            return _error(429, "too many requests")
+        try:
+            ctx = Ctx(self.store, caller_row["auth_id"], caller_row, await self._params(request, method))
+            status, body = handler(ctx, parts[2])
+        except (ApiError, StoreError) as e:
+            return _error(e.status, e.error)
+        return _json(status, body)
+
+    def _authenticate(self, request: Request, path_id: str | None) -> tuple[dict[str, Any] | None, Response | None]:
+        """The account of the BasicAuth credentials; `path_id`, when given, must be that account."""
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "basic" or not value.strip():
@@ -373,7 +422,7 @@ class SandboxApp:
         row = self.store.authenticate(user, token)
         if row is None:
             return None, _error(401, "authentication failed: invalid auth_id or auth_token")
-        if path_id != user:
+        if path_id is not None and path_id != user:
             return None, _error(401, "authentication failed: auth_id in the URL does not match the credentials")
         return row, None
 
@@ -405,6 +454,10 @@ class SandboxApp:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise ApiError(400, "invalid JSON body") from None
+        if body is None or body == "":
+            # plivo-go encodes "no parameters" as the JSON `null` (json.Marshal(nil)), e.g. to unrent a number,
+            # and a JSON "" is the same thing from clients that stringify an empty body.
+            return params
         if not isinstance(body, dict):
             raise ApiError(400, "JSON body must be an object")
         params.update(body)
@@ -413,7 +466,8 @@ class SandboxApp:
     @staticmethod
     def _callback(params: dict[str, Any]) -> tuple[str, str] | None:
         url = opt_url(params, "callback_url")
-        method = opt_method(params, "callback_method") or "POST"
+        # plivo-go sends both as "" on every Number update and buy (no omitempty): "" means "not given".
+        method = (None if params.get("callback_method") == "" else opt_method(params, "callback_method")) or "POST"
         if not url:
             return None
         return url, method

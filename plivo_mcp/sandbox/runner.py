@@ -11,7 +11,7 @@ from typing import Any
 
 from plivo_mcp.sandbox.faults import FaultPlan
 from plivo_mcp.sandbox.http import SandboxApp
-from plivo_mcp.sandbox.store import Store
+from plivo_mcp.sandbox.store import Clock, Store
 
 DEMO_AUTH_ID = "MASANDBOXDEMO0000001"
 # Dashes/underscores keep it from looking like a real (alphanumeric) Plivo token to secret scanners.
@@ -75,14 +75,16 @@ class Sandbox:
     """A Plivo-compatible API on loopback. Usable as a context manager (starts on enter, stops on exit)."""
 
     def __init__(self, db: str = ":memory:", auth_id: str | None = None, auth_token: str | None = None,
-                 latency_ms: int = 0, rate_limit: int = 300, rate_window_s: float = 5.0) -> None:
+                 latency_ms: int = 0, rate_limit: int = 300, rate_window_s: float = 5.0,
+                 clock: Clock | None = None) -> None:
+        """`clock` is the sandbox's "now" (see Store); tests pass a fixed one so dates do not follow the day."""
         if auth_id is None and auth_token is None:
             env_id, env_token = os.environ.get("PLIVO_AUTH_ID"), os.environ.get("PLIVO_AUTH_TOKEN")
             if env_id and env_token:
                 auth_id, auth_token = env_id, env_token
         self.auth_id = auth_id or DEMO_AUTH_ID
         self.auth_token = auth_token or DEMO_AUTH_TOKEN
-        self.store = Store(db)
+        self.store = Store(db, clock=clock)
         self.store.ensure_main_account(self.auth_id, self.auth_token)
         self.faults = FaultPlan(latency_ms)
         self.app = SandboxApp(self.store, self.faults, rate_limit=rate_limit, rate_window_s=rate_window_s)

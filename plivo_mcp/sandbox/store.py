@@ -11,14 +11,16 @@ subaccounts SA…). A main account sees its own resources and its subaccounts'; 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import secrets
 import sqlite3
 import string
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from plivo_mcp.sandbox import data
@@ -48,6 +50,19 @@ CREATE TABLE IF NOT EXISTS numbers (
     renewal_date TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS inventory (number TEXT PRIMARY KEY, country_iso TEXT NOT NULL, data TEXT NOT NULL);
 """
+# Columns added after the first release, added on open when missing: a new database gets them the same way as
+# a file database made by an older sandbox, so there is one definition of each.
+_ADDED_COLUMNS = (
+    ("numbers", "cnam_lookup", "TEXT"),  # "enabled" / "disabled"; NULL where CNAM lookup does not apply
+    ("numbers", "ha_enabled", "INTEGER NOT NULL DEFAULT 0"),
+    ("numbers", "fallback_number", "TEXT"),  # the inventory number held for this one when ha_enabled
+    ("inventory", "reserved_for", "TEXT"),  # a rented number this one is the high-availability fallback of
+    # SIP registration, set through the sandbox's admin path; sip_expires is "YYYY-MM-DD HH:MM:SS" by the clock.
+    ("endpoints", "sip_contact", "TEXT"),
+    ("endpoints", "sip_user_agent", "TEXT"),
+    ("endpoints", "sip_expires", "TEXT"),
+)
+SIP_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 APP_FIELDS = ("app_name", "answer_url", "answer_method", "hangup_url", "hangup_method", "fallback_answer_url",
               "fallback_method", "message_url", "message_method", "default_number_app", "default_endpoint_app",
@@ -85,8 +100,26 @@ class StoreError(Exception):
         self.error = error
 
 
-def _today() -> str:
-    return dt.date.today().isoformat()
+def cnam_lookup_applies(item: dict[str, Any]) -> bool:
+    """CNAM lookup is a setting of US local and toll-free numbers; the API shows null for any other."""
+    return bool(item["country_iso"] == "US" and item["type"] in ("fixed", "tollfree"))
+
+
+Clock = Callable[[], dt.datetime]
+
+
+def one_month_after(day: dt.date) -> dt.date:
+    """The same day of the next month, or that month's last day when it is shorter (Jan 31 -> Feb 28 or 29):
+    when a number bought on `day` renews."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _money(v: Any) -> Decimal:
+    try:
+        return Decimal(str(v or "0"))
+    except InvalidOperation:
+        return Decimal("0")
 
 
 def new_account_id(prefix: str) -> str:
@@ -104,7 +137,10 @@ def _digits(n: int) -> str:
 class Store:
     """All sandbox state. Methods taking `owners` restrict to resources owned by those account ids."""
 
-    def __init__(self, db: str = ":memory:") -> None:
+    def __init__(self, db: str = ":memory:", clock: Clock | None = None) -> None:
+        """`clock` gives the sandbox's "now" (local time; default the system clock): dates it writes (created,
+        added_on, renewal_date...) and SIP registration expiry follow it, so tests need not depend on the date."""
+        self.clock: Clock = clock or dt.datetime.now
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(db, check_same_thread=False, isolation_level=None, timeout=30.0)
         self._conn.row_factory = sqlite3.Row
@@ -115,6 +151,9 @@ class Store:
         with self._lock:
             self._conn.executescript(_SCHEMA)
         with self._tx() as c:
+            for table, column, decl in _ADDED_COLUMNS:
+                if column not in {r["name"] for r in c.execute(f"PRAGMA table_info({table})")}:
+                    c.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
             if c.execute("SELECT 1 FROM meta WHERE key='inventory_seeded'").fetchone() is None:
                 for item in data.build_inventory():
                     c.execute("INSERT OR IGNORE INTO inventory(number, country_iso, data) VALUES (?,?,?)",
@@ -131,6 +170,9 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    def _today(self) -> str:
+        return self.clock().date().isoformat()
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with self._lock:
@@ -160,7 +202,7 @@ class Store:
                     "INSERT INTO accounts(auth_id, parent, auth_token, name, enabled, created, modified,"
                     " account_type, address, city, state, timezone, cash_credits, auto_recharge, billing_mode)"
                     " VALUES (?,NULL,?,?,1,?,NULL,'standard','','','','America/Los_Angeles','250.00000',0,"
-                    "'prepaid')", (auth_id, auth_token, name, _today()))
+                    "'prepaid')", (auth_id, auth_token, name, self._today()))
             else:
                 # The configured token wins, so a file database survives a credential change.
                 c.execute("UPDATE accounts SET auth_token=? WHERE auth_id=?", (auth_token, auth_id))
@@ -193,7 +235,7 @@ class Store:
         with self._tx() as c:
             c.execute(
                 "INSERT INTO accounts(auth_id, parent, auth_token, name, enabled, created, modified)"
-                " VALUES (?,?,?,?,?,?,NULL)", (auth_id, parent_auth_id, token, name, int(enabled), _today()))
+                " VALUES (?,?,?,?,?,?,NULL)", (auth_id, parent_auth_id, token, name, int(enabled), self._today()))
         return auth_id, token
 
     def list_subaccounts(self, parent: str) -> PagedRows:
@@ -203,7 +245,7 @@ class Store:
         return self._one("SELECT * FROM accounts WHERE parent=? AND auth_id=?", (parent, auth_id))
 
     def update_subaccount(self, parent: str, auth_id: str, fields: dict[str, Any]) -> None:
-        self._update_row("accounts", {"parent": parent, "auth_id": auth_id}, {**fields, "modified": _today()})
+        self._update_row("accounts", {"parent": parent, "auth_id": auth_id}, {**fields, "modified": self._today()})
 
     def delete_subaccount(self, parent: str, auth_id: str, cascade: bool) -> None:
         with self._tx() as c:
@@ -244,7 +286,7 @@ class Store:
                 app_id = _digits(17)
             self._clear_defaults(c, owner_auth_id, row)
             cols = ["app_id", "owner", *APP_FIELDS, "created"]
-            vals = [app_id, owner_auth_id, *(self._db(row[k]) for k in APP_FIELDS), _today()]
+            vals = [app_id, owner_auth_id, *(self._db(row[k]) for k in APP_FIELDS), self._today()]
             c.execute(f"INSERT INTO applications({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", vals)
         return app_id
 
@@ -306,14 +348,14 @@ class Store:
             endpoint_id = _digits(14)
             while c.execute("SELECT 1 FROM endpoints WHERE endpoint_id=?", (endpoint_id,)).fetchone():
                 endpoint_id = _digits(14)
-            full = username + dt.datetime.now().strftime("%y%m%d%H%M%S")
+            full = username + self.clock().strftime("%y%m%d%H%M%S")
             while c.execute("SELECT 1 FROM endpoints WHERE username=?", (full,)).fetchone():
                 full = username + "".join(secrets.choice(string.digits) for _ in range(12))
             if app_id is None:
                 app_id = self._default_app(c, owner_auth_id, "default_endpoint_app")
             c.execute("INSERT INTO endpoints(endpoint_id, owner, username, password, alias, app_id, created)"
                       " VALUES (?,?,?,?,?,?,?)", (endpoint_id, owner_auth_id, full, password, alias, app_id,
-                                                  _today()))
+                                                  self._today()))
         return endpoint_id
 
     def get_endpoint(self, owners: list[str], endpoint_id: str) -> dict[str, Any] | None:
@@ -328,6 +370,20 @@ class Store:
     def update_endpoint(self, endpoint_id: str, fields: dict[str, Any]) -> None:
         self._update_row("endpoints", {"endpoint_id": endpoint_id}, fields)
 
+    def register_endpoint(self, endpoint_id: str, contact: str, user_agent: str, expires_s: int) -> None:
+        expires = (self.clock() + dt.timedelta(seconds=expires_s)).strftime(SIP_TIME_FORMAT)
+        self._update_row("endpoints", {"endpoint_id": endpoint_id},
+                         {"sip_contact": contact, "sip_user_agent": user_agent, "sip_expires": expires})
+
+    def unregister_endpoint(self, endpoint_id: str) -> None:
+        self._update_row("endpoints", {"endpoint_id": endpoint_id},
+                         {"sip_contact": None, "sip_user_agent": None, "sip_expires": None})
+
+    def sip_registered(self, row: dict[str, Any]) -> bool:
+        """Registered: a contact whose registration has not expired by the sandbox's clock."""
+        return bool(row.get("sip_contact") and row.get("sip_expires")
+                    and row["sip_expires"] > self.clock().strftime(SIP_TIME_FORMAT))
+
     def delete_endpoint(self, endpoint_id: str) -> None:
         with self._tx() as c:
             if c.execute("DELETE FROM endpoints WHERE endpoint_id=?", (endpoint_id,)).rowcount == 0:
@@ -337,32 +393,84 @@ class Store:
 
     def search_inventory(self, country_iso: str) -> list[dict[str, Any]]:
         return [json.loads(r["data"]) for r in
-                self._query("SELECT data FROM inventory WHERE country_iso=? ORDER BY number", (country_iso,))]
+                self._query("SELECT data FROM inventory WHERE country_iso=? AND reserved_for IS NULL ORDER BY number",
+                            (country_iso,))]
 
     def inventory_item(self, number: str) -> dict[str, Any] | None:
-        row = self._one("SELECT data FROM inventory WHERE number=?", (number,))
+        row = self._one("SELECT data FROM inventory WHERE number=? AND reserved_for IS NULL", (number,))
         return json.loads(row["data"]) if row else None
 
     def rent_number(self, owner_auth_id: str, number: str | None = None, country_iso: str = "US",
                     app_id: str | None = None, alias: str | None = None) -> str:
-        """Moves a number from the inventory onto `owner_auth_id`; any free one of the country if not given."""
+        """Moves a number from the inventory onto `owner_auth_id`; any free one of the country if not given.
+        A seeding helper: nothing is charged (buying through the API is `buy_number`)."""
         with self._tx() as c:
             if number is None:
-                row = c.execute("SELECT number, data FROM inventory WHERE country_iso=? ORDER BY number LIMIT 1",
-                                (country_iso,)).fetchone()
+                row = c.execute("SELECT number, data FROM inventory WHERE country_iso=? AND reserved_for IS NULL"
+                                " ORDER BY number LIMIT 1", (country_iso,)).fetchone()
             else:
-                row = c.execute("SELECT number, data FROM inventory WHERE number=?", (number,)).fetchone()
+                row = c.execute("SELECT number, data FROM inventory WHERE number=? AND reserved_for IS NULL",
+                                (number,)).fetchone()
             if row is None:
                 raise StoreError(404, "not found")
-            if app_id is None:
-                app_id = self._default_app(c, owner_auth_id, "default_number_app")
-            today = dt.date.today()
-            renewal = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=min(today.day, 28))
-            c.execute("INSERT INTO numbers(number, owner, alias, app_id, added_on, renewal_date, data)"
-                      " VALUES (?,?,?,?,?,?,?)", (row["number"], owner_auth_id, alias, app_id, today.isoformat(),
-                                                  renewal.isoformat(), row["data"]))
-            c.execute("DELETE FROM inventory WHERE number=?", (row["number"],))
+            self._rent(c, owner_auth_id, row["number"], row["data"], app_id, alias)
             return str(row["number"])
+
+    def buy_number(self, owner_auth_id: str, number: str, payer: str, app_id: str | None = None,
+                   cnam_lookup: str | None = None, ha_enable: bool = False) -> str | None:
+        """Rents `number` as the API's buy does, in one transaction: the setup fee and the first month's rental
+        come off `payer`'s cash_credits (the main account: subaccounts share its balance), or nothing happens.
+        With `ha_enable` a second number of the same country and type (same area code first) is held for it as
+        its fallback, at no charge; returns that number."""
+        with self._tx() as c:
+            row = c.execute("SELECT number, data FROM inventory WHERE number=? AND reserved_for IS NULL",
+                            (number,)).fetchone()
+            if row is None:
+                raise StoreError(404, "not found: number is not available")
+            item = json.loads(row["data"])
+            fallback = self._pick_fallback(c, item) if ha_enable else None
+            if ha_enable and fallback is None:
+                raise StoreError(400, f"ha_enable: no fallback number is available for {number}")
+            self._charge(c, payer, _money(item["setup_rate"]), _money(item["monthly_rental_rate"]))
+            self._rent(c, owner_auth_id, number, row["data"], app_id, None, cnam_lookup, fallback)
+            return fallback
+
+    @staticmethod
+    def _charge(c: sqlite3.Connection, payer: str, setup: Decimal, rental: Decimal) -> None:
+        account = c.execute("SELECT cash_credits FROM accounts WHERE auth_id=?", (payer,)).fetchone()
+        if account is None:
+            raise StoreError(404, "not found")
+        credits, cost = _money(account["cash_credits"]), setup + rental
+        if credits < cost:
+            raise StoreError(400, f"insufficient cash credits: this number costs {cost:.5f} (setup fee {setup:.5f}"
+                                  f" + first month's rental {rental:.5f}) and cash_credits is {credits:.5f}")
+        c.execute("UPDATE accounts SET cash_credits=? WHERE auth_id=?", (f"{credits - cost:.5f}", payer))
+
+    @staticmethod
+    def _pick_fallback(c: sqlite3.Connection, item: dict[str, Any]) -> str | None:
+        candidates = [json.loads(r["data"]) for r in c.execute(
+            "SELECT data FROM inventory WHERE country_iso=? AND number<>? AND reserved_for IS NULL ORDER BY number",
+            (item["country_iso"], item["number"]))]
+        same_type = [i for i in candidates if i["type"] == item["type"]]
+        same_type.sort(key=lambda i: (i["prefix"] != item["prefix"], i["rate_center"] != item["rate_center"]))
+        return same_type[0]["number"] if same_type else None
+
+    def _rent(self, c: sqlite3.Connection, owner: str, number: str, raw: str, app_id: str | None,
+              alias: str | None, cnam_lookup: str | None = None, fallback: str | None = None) -> None:
+        item = json.loads(raw)
+        if app_id is None:
+            app_id = self._default_app(c, owner, "default_number_app")
+        if cnam_lookup is None and cnam_lookup_applies(item):
+            cnam_lookup = "disabled"
+        today = self.clock().date()
+        renewal = one_month_after(today)
+        c.execute("INSERT INTO numbers(number, owner, alias, app_id, added_on, renewal_date, data, cnam_lookup,"
+                  " ha_enabled, fallback_number) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                  (number, owner, alias, app_id, today.isoformat(), renewal.isoformat(), raw, cnam_lookup,
+                   int(fallback is not None), fallback))
+        c.execute("DELETE FROM inventory WHERE number=?", (number,))
+        if fallback is not None:
+            c.execute("UPDATE inventory SET reserved_for=? WHERE number=?", (number, fallback))
 
     def get_number(self, owners: list[str], number: str) -> dict[str, Any] | None:
         marks = ",".join("?" * len(owners))
@@ -408,5 +516,6 @@ class Store:
     @staticmethod
     def _return_to_inventory(c: sqlite3.Connection, number: str, raw: str) -> None:
         c.execute("DELETE FROM numbers WHERE number=?", (number,))
+        c.execute("UPDATE inventory SET reserved_for=NULL WHERE reserved_for=?", (number,))
         c.execute("INSERT OR REPLACE INTO inventory(number, country_iso, data) VALUES (?,?,?)",
                   (number, json.loads(raw)["country_iso"], raw))

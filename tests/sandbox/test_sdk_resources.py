@@ -34,7 +34,7 @@ def test_application_crud_and_filters(sb: Sandbox, plivo_for) -> None:
     assert by_sub[0].sub_account == f"/v1/Account/{sb.auth_id}/Subaccount/{sa}/"
 
     with pytest.raises(exceptions.ValidationError):
-        client.applications.create(app_name="bad name!", answer_url="https://example.com/a")
+        client.applications.create(app_name="bad\tname", answer_url="https://example.com/a")
     with pytest.raises(exceptions.ResourceNotFoundError):
         client.applications.get("99999999999999999")
 
