@@ -5,13 +5,12 @@ concurrently (paced by PlivoClient's rate limiter) and merged back in the API's 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
-from plivo_mcp.shaping import compact_links
+from plivo_mcp.shaping import SAMPLE_SIZE, compact_links, unexpected_shape
 
 if TYPE_CHECKING:
-    from mcp.server.mcpserver import Context
-
     from plivo_mcp.client import PlivoClient
 
 PAGE_SIZE = 20  # the API's largest page
@@ -21,7 +20,14 @@ PAGE_SIZE = 20  # the API's largest page
 MAX_IN_FLIGHT = 20
 
 
-async def report_progress(ctx: Context | None, done: int, total: int | None, message: str = "") -> None:
+class Reports(Protocol):
+    """Where progress goes: the request's Context, or a `Progress` that joins several listings into one."""
+
+    async def report_progress(self, progress: float, total: float | None = None,
+                              message: str | None = None) -> None: ...
+
+
+async def report_progress(ctx: Reports | None, done: float, total: float | None, message: str = "") -> None:
     """Tell the client how far a multi-page operation got, if it asked for progress.
 
     The SDK sends `notifications/progress` only when the request carried a progress token (or, in process,
@@ -39,7 +45,7 @@ async def report_progress(ctx: Context | None, done: int, total: int | None, mes
 
 
 async def fetch_pages(client: PlivoClient, path: str, params: dict[str, Any], *, limit: int, offset: int,
-                      all_pages: bool = False, max_items: int = 200, ctx: Context | None = None
+                      all_pages: bool = False, max_items: int = 200, ctx: Reports | None = None
                       ) -> dict[str, Any]:
     """GET a Plivo list; with `all_pages`, every item from `offset` on, up to `max_items`.
 
@@ -73,7 +79,7 @@ async def fetch_pages(client: PlivoClient, path: str, params: dict[str, Any], *,
 
 
 async def _fetch_concurrently(client: PlivoClient, path: str, params: dict[str, Any], starts: list[int],
-                              end: int, ctx: Context | None, *, done: int, target: int
+                              end: int, ctx: Reports | None, *, done: int, target: int
                               ) -> list[dict[str, Any]]:
     gate = asyncio.Semaphore(MAX_IN_FLIGHT)
     progress = {"done": done}
@@ -96,7 +102,7 @@ async def _fetch_concurrently(client: PlivoClient, path: str, params: dict[str, 
 
 
 async def _sequential(client: PlivoClient, path: str, params: dict[str, Any], first: dict[str, Any],
-                      offset: int, max_items: int, ctx: Context | None) -> dict[str, Any]:
+                      offset: int, max_items: int, ctx: Reports | None) -> dict[str, Any]:
     """Without a total_count the page count is unknown: follow `meta.next` one page at a time."""
     objects = list(first.get("objects") or [])
     meta = first.get("meta") or {}
@@ -114,17 +120,105 @@ async def _sequential(client: PlivoClient, path: str, params: dict[str, Any], fi
             "objects": objects}
 
 
+# Previews read whole listings: a person confirms the figures they show. The cap is far above a realistic
+# account (500 pages, under a minute at the documented 300 requests per 5 s); past it a preview says how much
+# its figures cover. Read at call time, so a test can lower it.
+PREVIEW_MAX_ITEMS = 10_000
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The items of one list the API returned, and how many it says there are."""
+
+    items: list[dict[str, Any]]
+    total: int | None  # meta.total_count; None when the API did not say
+    cut_short: bool  # the cap stopped the walk before the end of the list
+
+    @property
+    def count(self) -> int:
+        """How many the list holds: the API's own total, never the number of items fetched."""
+        return self.total if self.total is not None else len(self.items)
+
+    def _covered(self, noun: str) -> str:
+        if self.total is None:
+            return f"the first {len(self.items)} {noun} (the API did not say how many there are)"
+        return f"{len(self.items)} of {self.total} {noun}"
+
+    def partial_count(self, noun: str) -> str | None:
+        """None when `count` is exact (the API's total, or the whole list walked); otherwise what it counted."""
+        if self.total is not None or not self.cut_short:
+            return None
+        return f"counted over {self._covered(noun)}; there are more"
+
+    def partial_sum(self, noun: str) -> str | None:
+        """None when a sum over `items` covers the whole list; otherwise how much it covers, plainly."""
+        if not self.cut_short:
+            return None
+        rest = f"the other {self.total - len(self.items)}" if self.total is not None else "the rest"
+        return f"sum over {self._covered(noun)}; {rest} are not included"
+
+    def partial_search(self, noun: str) -> str | None:
+        """None when a search of `items` covered the whole list; otherwise how much of it was searched."""
+        if not self.cut_short:
+            return None
+        return f"found among {self._covered(noun)} on the account; more may be affected"
+
+
+class Progress:
+    """Several listings of one operation reported as one rising count.
+
+    Passed to `fetch_pages` in place of the request context: each listing counts from zero, but a client may
+    rely on progress only ever increasing, so each is offset by what the ones before it fetched and a
+    report that would not increase is left out. One listing at a time: `listing` sets where the next counts from.
+    """
+
+    def __init__(self, ctx: Reports | None) -> None:
+        self._ctx, self._base, self._last = ctx, 0, 0
+        self.label = ""
+
+    async def report_progress(self, progress: float, total: float | None = None,
+                              message: str | None = None) -> None:
+        done = self._base + progress
+        if done <= self._last:
+            return
+        self._last = done
+        await report_progress(self._ctx, done, None if total is None else self._base + total,
+                              f"{self.label}: {message}" if self.label and message else message or "")
+
+    async def listing(self, label: str, client: PlivoClient, path: str, params: dict[str, Any] | None = None,
+                      max_items: int | None = None) -> Listing:
+        self.label, self._base = label, self._last
+        return await collect_items(client, path, params, max_items=max_items, ctx=self)
+
+
 async def collect_items(client: PlivoClient, path: str, params: dict[str, Any] | None = None,
-                        max_items: int = 200) -> tuple[list[dict[str, Any]], int]:
-    """Every object of a list (up to `max_items`), newest first, and the total the API reports."""
+                        max_items: int | None = None, ctx: Reports | None = None) -> Listing:
+    """Every object of a list, newest first, up to `max_items` (default PREVIEW_MAX_ITEMS), paged concurrently
+    under the client's rate limiter, with the total the API reports."""
+    cap = PREVIEW_MAX_ITEMS if max_items is None else max_items
     data = await fetch_pages(client, path, params or {}, limit=PAGE_SIZE, offset=0, all_pages=True,
-                             max_items=max_items)
-    objects = list(data.get("objects") or [])
-    total = (data.get("meta") or {}).get("total_count")
-    return objects, max(int(total), len(objects)) if total is not None else len(objects)
+                             max_items=cap, ctx=ctx)
+    objects = data.get("objects")
+    meta = data.get("meta")
+    if not isinstance(objects, list) or not isinstance(meta, dict) or not all(isinstance(o, dict) for o in objects):
+        raise unexpected_shape("list")
+    total = meta.get("total_count")
+    return Listing(items=list(objects), total=None if total is None else max(int(total), len(objects)),
+                   cut_short=bool(meta.get("next")))
 
 
-async def collect_linked(client: PlivoClient, path: str, link: str, target_id: str) -> list[dict[str, Any]]:
-    """Every object of a list whose `link` field points at `target_id`: the API has no filter for it."""
-    objects, _ = await collect_items(client, path)
-    return [o for o in objects if compact_links(o.get(link)) == target_id]
+async def count_and_sample(progress: Progress, label: str, client: PlivoClient, path: str,
+                           params: dict[str, Any] | None = None) -> Listing:
+    """A list's count and its first few items, in one request when the API reports its total (it does)."""
+    first = await progress.listing(label, client, path, params, max_items=SAMPLE_SIZE)
+    if first.total is None and first.cut_short:  # no total: only walking the list can count it
+        return await progress.listing(label, client, path, params)
+    return first
+
+
+async def collect_linked(progress: Progress, label: str, client: PlivoClient, path: str, link: str,
+                         target_id: str) -> tuple[list[dict[str, Any]], Listing]:
+    """The objects of a list whose `link` field points at `target_id` (the API has no filter for it), and
+    the listing they were found in, which says whether that was the whole list."""
+    listing = await progress.listing(label, client, path)
+    return [o for o in listing.items if compact_links(o.get(link)) == target_id], listing

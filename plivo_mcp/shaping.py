@@ -107,6 +107,18 @@ def changed(data: dict[str, Any] | None, **ids: Any) -> dict[str, Any]:
     return out
 
 
-def sample(items: list[dict[str, Any]], key: str, total: int | None = None) -> dict[str, Any]:
-    """A count and the first few names: enough for a person to recognise what a change touches."""
-    return {"count": len(items) if total is None else total, "first": [i.get(key) for i in items[:5]]}
+SAMPLE_SIZE = 5  # names a person is shown to recognise what a change touches
+
+
+def sample(items: list[dict[str, Any]], key: str, total: int | None = None,
+           partial: str | None = None) -> dict[str, Any]:
+    """How many a change touches and the `first` few of their names (a sample, never the whole list).
+
+    `total` is the API's count when `items` is only the start of the list; `partial`, when given, says plainly
+    that the count is a floor and how much of the account it was found in.
+    """
+    out: dict[str, Any] = {"count": len(items) if total is None else total,
+                           "first": [i.get(key) for i in items[:SAMPLE_SIZE]]}
+    if partial:
+        out["partial"] = partial
+    return out

@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from plivo_mcp.errors import invalid_argument
-from plivo_mcp.paging import collect_linked, fetch_pages
+from plivo_mcp.paging import Progress, collect_linked, fetch_pages
 from plivo_mcp.shaping import changed, clean, page_of, sample
 from plivo_mcp.tools.common import (
     AllPages,
@@ -129,8 +129,12 @@ async def preview_delete_application(ctx: Context, app_id: str, cascade: bool = 
     app = await client.get(f"Application/{app_id}/")
     if new_endpoint_application is not None:
         target = await get_named(client, f"Application/{new_endpoint_application}/", "new_endpoint_application")
-    endpoints = await collect_linked(client, "Endpoint/", "application", app_id)
-    numbers = await collect_linked(client, "Number/", "application", app_id)
+    # The API cannot list by application, so the account's whole lists are searched (up to
+    # PREVIEW_MAX_ITEMS each, paged concurrently); a search cut short says so, its count is then a floor.
+    progress = Progress(ctx)
+    endpoints, endpoints_searched = await collect_linked(progress, "endpoints", client, "Endpoint/", "application",
+                                                         app_id)
+    numbers, numbers_searched = await collect_linked(progress, "numbers", client, "Number/", "application", app_id)
     if cascade:
         effect = "deleted"
     elif new_endpoint_application is not None:
@@ -140,8 +144,10 @@ async def preview_delete_application(ctx: Context, app_id: str, cascade: bool = 
     return {
         "action": f"Delete application {app.get('app_name')} ({app_id})",
         "cascade": cascade,
-        "endpoints": {**sample(endpoints, "username"), "effect": effect},
-        "numbers_left_without_application": sample(numbers, "number"),
+        "endpoints": {**sample(endpoints, "username", partial=endpoints_searched.partial_search("endpoints")),
+                      "effect": effect},
+        "numbers_left_without_application": sample(numbers, "number",
+                                                   partial=numbers_searched.partial_search("numbers")),
         "reversible": False,
         "confirm_with": app.get("app_name"),
     }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from plivo_mcp.errors import invalid_argument
-from plivo_mcp.paging import collect_items, collect_linked, fetch_pages
+from plivo_mcp.paging import Progress, collect_linked, count_and_sample, fetch_pages
 from plivo_mcp.shaping import changed, clean, page_of, sample
 from plivo_mcp.tools.common import (
     AllPages,
@@ -78,23 +79,59 @@ async def update_subaccount(
     return changed(data, auth_id=subaccount_id, name=name, enabled=enabled)
 
 
+def monthly_rental(numbers: list[dict[str, Any]]) -> tuple[Decimal, int]:
+    """The exact sum of the numbers' monthly rental rates (decimal: no float drift over thousands), and how
+    many had no readable rate, so that a preview can say so instead of counting them as free."""
+    total, unpriced = Decimal(0), 0
+    for number in numbers:
+        try:
+            rate = Decimal(str(number.get("monthly_rental_rate")))
+        except InvalidOperation:
+            rate = Decimal("NaN")
+        if rate.is_finite():
+            total += rate
+        else:
+            unpriced += 1
+    return total, unpriced
+
+
 async def preview_delete_subaccount(ctx: Context, subaccount_id: str, cascade: bool = False,
                                     **_: Any) -> dict[str, Any]:
+    # A person confirms these figures, so each is exact: counts are the API's totals and the rental is summed
+    # over every number (paged concurrently under the rate limiter); past PREVIEW_MAX_ITEMS a figure says
+    # how much it covers instead of understating in silence.
     client = api(ctx)
+    progress = Progress(ctx)
     sub = await client.get(f"Subaccount/{subaccount_id}/")
-    apps, apps_total = await collect_items(client, "Application/", {"subaccount": subaccount_id})
-    numbers, numbers_total = await collect_items(client, "Number/", {"subaccount": subaccount_id})
-    endpoints = await collect_linked(client, "Endpoint/", "sub_account", subaccount_id)
-    rental = sum(float(n.get("monthly_rental_rate") or 0) for n in numbers)
-    owned = {"applications": sample(apps, "app_name", apps_total), "endpoints": sample(endpoints, "username"),
-             "numbers": sample(numbers, "number", numbers_total)}
-    return {
+    owner = {"subaccount": subaccount_id}
+    apps = await count_and_sample(progress, "applications", client, "Application/", owner)
+    # Only a cascade stops rental, and only the sum needs every number; a move needs the count and a sample.
+    numbers = await (progress.listing("numbers", client, "Number/", owner) if cascade
+                     else count_and_sample(progress, "numbers", client, "Number/", owner))
+    # The API cannot list endpoints by subaccount: the account's whole list is searched.
+    endpoints, searched = await collect_linked(progress, "endpoints", client, "Endpoint/", "sub_account",
+                                               subaccount_id)
+    owned = {"applications": sample(apps.items, "app_name", apps.count, apps.partial_count("applications")),
+             "endpoints": sample(endpoints, "username", partial=searched.partial_search("endpoints")),
+             "numbers": sample(numbers.items, "number", numbers.count, numbers.partial_count("numbers"))}
+    preview: dict[str, Any] = {
         "action": f"Delete subaccount {sub.get('name')} ({subaccount_id})"
                   + (" and everything it owns" if cascade else ""),
         "subaccount": {"auth_id": subaccount_id, "name": sub.get("name"), "enabled": sub.get("enabled")},
         "cascade": cascade,
         ("deleted_with_it" if cascade else "moved_to_main_account"): owned,
-        "monthly_rental_stops_usd": f"{rental:.2f}" if cascade else "0.00",
+        "monthly_rental_stops_usd": "0.00",
+    }
+    if cascade:
+        rental, unpriced = monthly_rental(numbers.items)
+        preview["monthly_rental_stops_usd"] = f"{rental:.2f}"
+        if numbers.cut_short:
+            preview["monthly_rental_partial"] = numbers.partial_sum("numbers")
+        if unpriced:
+            preview["monthly_rental_unknown"] = (f"rate unreadable for {unpriced} of {len(numbers.items)} numbers; "
+                                                 "not included in the sum")
+    return {
+        **preview,
         "reversible": False,
         # A cascade wipes a customer's whole setup: the person must type its name, not just paste an id.
         "confirm_with": sub.get("name") if cascade else subaccount_id,
