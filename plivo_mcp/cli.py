@@ -22,6 +22,10 @@ def _serve_options(p: argparse.ArgumentParser) -> None:
                    help="start the embedded Plivo sandbox on a free loopback port and serve against it")
     p.add_argument("--sandbox-latency-ms", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--read-only", action="store_true", help="offer only read-only tools")
+    p.add_argument("--toolsets", action="append", metavar="NAMES",
+                   help="comma-separated toolsets to offer, or 'all' / 'default' (also PLIVO_MCP_TOOLSETS)")
+    p.add_argument("--tools", action="append", metavar="NAMES",
+                   help="comma-separated tools to offer in addition; alone, only these (also PLIVO_MCP_TOOLS)")
     p.add_argument("--transport", choices=("stdio", "http"), default="stdio",
                    help="stdio (default) or http: streamable HTTP at /mcp, stateless; "
                         "PLIVO_MCP_HTTP_TOKEN is the bearer token")

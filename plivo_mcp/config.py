@@ -42,7 +42,14 @@ class Settings(BaseModel):
     allowed_hosts_csv: str = Field("", alias="PLIVO_MCP_ALLOWED_HOSTS")
     allowed_origins_csv: str = Field("", alias="PLIVO_MCP_ALLOWED_ORIGINS")
 
-    @field_validator("plivo_api_url", "proxy")
+    # Which tools are offered (see plivo_mcp/core/selection.py); names are checked when the server is built.
+    toolsets: str = Field("", alias="PLIVO_MCP_TOOLSETS")
+    tools: str = Field("", alias="PLIVO_MCP_TOOLS")
+    # Writes that the API can run asynchronously report their result here (the operator's endpoint).
+    callback_url: str | None = Field(None, alias="PLIVO_MCP_CALLBACK_URL")
+    callback_method: Literal["GET", "POST"] = Field("POST", alias="PLIVO_MCP_CALLBACK_METHOD")
+
+    @field_validator("plivo_api_url", "proxy", "callback_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value in (None, ""):

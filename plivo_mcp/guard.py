@@ -27,15 +27,19 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.resolve import Elicit, Resolve
 from pydantic import BaseModel, Field
 
+from plivo_mcp.core.deps import deps_for, host_of
+from plivo_mcp.core.runner import CONFIRMED_PARAM, TOKEN_PARAM
+from plivo_mcp.core.sdk import stash, stashed, with_signature
 from plivo_mcp.errors import PlivoToolError
 
 if TYPE_CHECKING:
     from plivo_mcp.config import Settings
-    from plivo_mcp.tools.common import ToolSpec
+    from plivo_mcp.core.deps import Deps
+    from plivo_mcp.core.spec import ToolSpec
 
 ConfirmationToken = Annotated[str | None, Field(max_length=2048, description=(
     "From this tool's preview answer; send it, with the same arguments, to act."))]
-_PREVIEW_KEY = "plivo_mcp_preview"
+_PREVIEW_KEY = "preview"
 
 
 class Confirmation(BaseModel):
@@ -91,31 +95,32 @@ class Guard:
         caps = ctx.client_capabilities
         if caps is None or caps.elicitation is None:
             return NotAsked()
-        preview = await spec.preview(ctx, **args)
-        ctx.__dict__[_PREVIEW_KEY] = preview  # the body re-checks the state against exactly this preview
+        preview = await _preview(spec, deps_for(ctx), args)
+        stash(ctx, _PREVIEW_KEY, preview)  # the body re-checks the state against exactly this preview
         return Elicit(render_preview(spec.name, preview), Confirmation)
 
     # --- the decision, in the tool body --------------------------------------------------------------------
-    async def authorize(self, spec: ToolSpec, ctx: Context, args: dict[str, Any], token: str | None,
+    async def authorize(self, spec: ToolSpec, deps: Deps, args: dict[str, Any], token: str | None,
                         confirmed: Any) -> dict[str, Any] | None:
         """None means: go ahead. A dict is a preview answer to return instead of acting. Refusals raise."""
         if isinstance(confirmed, AcceptedElicitation) and isinstance(confirmed.data, Confirmation):
-            return await self._check_elicited(spec, ctx, args, confirmed.data)
+            await self._check_elicited(spec, deps, args, confirmed.data)
+            return None
         if isinstance(confirmed, AcceptedElicitation) and isinstance(confirmed.data, NotAsked):
             if self.mode == "elicit":
                 raise PlivoToolError(
                     "confirmation_unavailable", f"{spec.name} needs a person's confirmation and this client "
                     "cannot ask for one (PLIVO_MCP_CONFIRM=elicit); nothing was done.",
                     hint="Use a client that supports elicitation, or ask the operator to allow token confirmation.")
-            return await self._check_token(spec, ctx, args, token)
+            return await self._check_token(spec, deps, args, token)
         if confirmed is not None and getattr(confirmed, "action", None) in ("decline", "cancel"):
             raise PlivoToolError("not_confirmed", f"The person chose {confirmed.action}; nothing was done.",
                                  hint="Do not retry unless the person asks again.")
         raise PlivoToolError("not_confirmed", "No confirmation was obtained; nothing was done.")
 
-    async def _check_elicited(self, spec: ToolSpec, ctx: Context, args: dict[str, Any],
+    async def _check_elicited(self, spec: ToolSpec, deps: Deps, args: dict[str, Any],
                               answer: Confirmation) -> None:
-        shown = ctx.__dict__.get(_PREVIEW_KEY)
+        shown = stashed(deps.ctx, _PREVIEW_KEY)
         if shown is None:
             raise PlivoToolError("not_confirmed", "The confirmation could not be matched to a preview; nothing "
                                  "was done.")
@@ -123,17 +128,17 @@ class Guard:
             raise PlivoToolError("not_confirmed", f"The confirmation typed does not match "
                                  f"{shown['confirm_with']!r}; nothing was done.", account_text=True,
                                  hint="Ask the person again.")
-        fresh = await spec.preview(ctx, **args)
+        fresh = await _preview(spec, deps, args)
         if digest(fresh) != digest(shown):
             raise PlivoToolError("state_changed", "The account changed after the preview was shown; nothing was "
                                  "done.", preview=fresh, account_text=True, hint="Show the new preview and ask again.")
         return None
 
-    async def _check_token(self, spec: ToolSpec, ctx: Context, args: dict[str, Any],
+    async def _check_token(self, spec: ToolSpec, deps: Deps, args: dict[str, Any],
                            token: str | None) -> dict[str, Any] | None:
-        account = ctx.mcp_server.client_for(ctx).auth_id
+        account = deps.client.auth_id
         if token is None:
-            return self._preview_answer(spec, args, account, await spec.preview(ctx, **args))
+            return self._preview_answer(spec, args, account, await _preview(spec, deps, args))
         # Every check that needs no API call comes first: a forged or stale token costs Plivo nothing.
         claims = self._verify(token)
         if claims["tool"] != spec.name:
@@ -149,7 +154,7 @@ class Guard:
         if not await self.used.reserve(claims["nonce"], claims["exp"]):
             raise _bad_token("it has already been used")
         try:
-            preview = await spec.preview(ctx, **args)
+            preview = await _preview(spec, deps, args)
         except BaseException:
             await self.used.release(claims["nonce"])  # nothing was done: the person may confirm again
             raise
@@ -239,28 +244,29 @@ def _bad_token(why: str) -> PlivoToolError:
                           hint="Call again without confirmation_token to get a fresh preview and token.")
 
 
-def guarded_signature(spec_name: str, fn: Callable[..., Any]) -> tuple[inspect.Signature, dict[str, Any]]:
-    """The handler's signature plus the guard's two parameters: the visible token and the hidden resolver.
+async def _preview(spec: ToolSpec, deps: Deps, args: dict[str, Any]) -> dict[str, Any]:
+    assert spec.preview is not None, f"{spec.name} is not guarded"
+    return await spec.preview(deps, **args)
+
+
+def guard_parameters(spec: ToolSpec) -> list[inspect.Parameter]:
+    """A guarded tool's two extra parameters: the visible token and the hidden confirmation resolver.
 
     The resolver takes the tool's own arguments by name (that is how the SDK feeds resolvers), so it is built
-    here from the handler's signature rather than written out for each guarded tool.
+    here from the tool's parameters rather than written out for each guarded tool.
     """
-    sig = inspect.signature(fn, eval_str=True)
-    arg_names = [name for name in sig.parameters if name != "ctx"]
+    arg_names = [p.name for p in spec.parameters()]
 
     async def ask(ctx: Context, **args: Any) -> Any:
-        server = ctx.mcp_server
-        return await server.guard.ask(server.specs[spec_name], ctx, args)
+        guard = host_of(ctx).guard
+        assert isinstance(guard, Guard)
+        return await guard.ask(spec, ctx, args)
 
-    ask.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
-        + [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in arg_names])
-    ask.__annotations__ = {"ctx": Context, "return": Any}
+    with_signature(ask, f"confirm_{spec.name}",
+                   [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
+                   + [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in arg_names], None)
     confirmed_type = Annotated[ElicitationResult[Confirmation], Resolve(ask)]
-    params = [*sig.parameters.values(),
-              inspect.Parameter("confirmation_token", inspect.Parameter.KEYWORD_ONLY, default=None,
-                                annotation=ConfirmationToken),
-              inspect.Parameter("confirmed", inspect.Parameter.KEYWORD_ONLY, default=None,
-                                annotation=confirmed_type)]
-    annotations = {p.name: p.annotation for p in params} | {"return": sig.return_annotation}
-    return sig.replace(parameters=params), annotations
+    return [inspect.Parameter(TOKEN_PARAM, inspect.Parameter.KEYWORD_ONLY, default=None,
+                              annotation=ConfirmationToken),
+            inspect.Parameter(CONFIRMED_PARAM, inspect.Parameter.KEYWORD_ONLY, default=None,
+                              annotation=confirmed_type)]

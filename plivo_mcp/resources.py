@@ -21,7 +21,12 @@ from plivo_mcp.shaping import clean
 from plivo_mcp.tools.pricing import summarise_pricing
 
 if TYPE_CHECKING:
-    from plivo_mcp.server import PlivoMCP
+    from mcp.server.mcpserver import MCPServer
+
+    from plivo_mcp.core.deps import ToolHost
+
+    class ResourceHost(ToolHost, MCPServer):  # what the server is, seen from here without importing it
+        ...
 
 ACCOUNT_URI = "plivo://account"
 PRICING_URI = "plivo://pricing/{country_iso}"
@@ -30,9 +35,10 @@ _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 
 def _json(server: Any, data: Any) -> str:
     """Masked like a tool answer, and marked the same way: the account's text is data, not instructions."""
-    from plivo_mcp.tools.common import compact_json, mark_account_data, masked
+    from plivo_mcp.core.answers import compact_json, mark_account_data
+    from plivo_mcp.secrets import mask_secrets
 
-    return compact_json(mark_account_data(masked(data, server)))
+    return compact_json(mark_account_data(mask_secrets(data, reveal=server.config.reveal_secrets)))
 
 
 def _resource_error(exc: PlivoToolError, uri: str) -> ResourceError:
@@ -57,7 +63,7 @@ def reading_with(ctx: Context | None) -> Iterator[None]:
         CURRENT_CONTEXT.reset(token)
 
 
-async def _account_json(server: PlivoMCP) -> str:
+async def _account_json(server: ResourceHost) -> str:
     ctx = CURRENT_CONTEXT.get() or Context(mcp_server=server)
     try:
         data = clean(await server.client_for(ctx).get(""))
@@ -79,7 +85,7 @@ async def pricing(country_iso: str, ctx: Context) -> str:
     return _json(server, summarise_pricing(data, None))
 
 
-def register_resources(server: PlivoMCP) -> None:
+def register_resources(server: ResourceHost) -> None:
     async def account() -> str:
         """Account summary: name, type, billing mode, cash credits, timezone."""
         return await _account_json(server)

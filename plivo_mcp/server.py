@@ -6,13 +6,11 @@ import argparse
 import functools
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools.base import Tool
-from mcp.server.mcpserver.tools.tool_manager import ToolManager
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import ValidationError
@@ -20,11 +18,16 @@ from pydantic import ValidationError
 from plivo_mcp import __version__
 from plivo_mcp.client import PlivoClient
 from plivo_mcp.config import AUTH_ID_PATTERN, ConfigError, Settings, load_settings
+from plivo_mcp.core.answers import error_result, validation_error_result
+from plivo_mcp.core.runner import tool_function
+from plivo_mcp.core.schema import compact_input_schema
+from plivo_mcp.core.sdk import install_tool_manager, run_on_streams
+from plivo_mcp.core.selection import parse_names, select_tools
+from plivo_mcp.core.spec import ToolSpec
 from plivo_mcp.errors import PlivoToolError, invalid_argument
-from plivo_mcp.guard import Guard
+from plivo_mcp.guard import Guard, guard_parameters
 from plivo_mcp.secrets import OPERATOR_SECRETS, add_request_secrets, request_scope
-from plivo_mcp.tools import REGISTRY, ToolSpec
-from plivo_mcp.tools.common import compact_input_schema, error_result
+from plivo_mcp.tools import TOOLSETS
 
 INSTRUCTIONS = (
     "Manage a Plivo account. Lists page with limit/offset: follow page.next_offset until null, or pass "
@@ -40,12 +43,15 @@ class PlivoMCP(MCPServer):
     """MCPServer with the Plivo client, the configuration and the guard attached."""
 
     def __init__(self, config: Settings, client: PlivoClient | None = None) -> None:
+        """Raises ConfigError (one line naming the valid choices) for an unknown toolset or tool name."""
         self.config = config
-        self.specs = {spec.name: spec for spec in REGISTRY if tool_allowed(spec, config)}
+        offered = select_tools(TOOLSETS, toolset_names=parse_names(config.toolsets),
+                               tool_names=parse_names(config.tools), read_only=config.read_only,
+                               is_subaccount=config.is_subaccount)
+        self.specs: dict[str, ToolSpec] = {spec.name: spec for spec in offered}
         super().__init__("plivo-mcp", title="Plivo", version=__version__, instructions=INSTRUCTIONS,
                          log_level=config.log_level.upper())  # type: ignore[arg-type]
-        self._tool_manager = DeferredToolManager(lambda: [tool_for(spec) for spec in self.specs.values()],
-                                                 warn_on_duplicate_tools=self.settings.warn_on_duplicate_tools)
+        install_tool_manager(self, lambda: [tool_for(spec) for spec in self.specs.values()])
         self.client = client or PlivoClient.from_settings(config)
         self.guard = Guard(config)
         # The operator's credentials are masked in every answer and log line (from the configuration only: no
@@ -87,7 +93,7 @@ class PlivoMCP(MCPServer):
         from mcp.server.stdio import stdio_server
 
         async with loop_native_stdio() as (stdin, stdout), stdio_server(stdin=stdin, stdout=stdout) as streams:
-            await self._lowlevel_server.run(*streams, self._lowlevel_server.create_initialization_options())
+            await run_on_streams(self, *streams)
 
     async def read_resource(self, uri: Any, context: Context | None = None) -> Any:
         from plivo_mcp.resources import reading_with
@@ -113,8 +119,12 @@ class PlivoMCP(MCPServer):
         return result
 
     async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context | None) -> Any:
-        if name not in self.specs and (spec := REGISTRY_BY_NAME.get(name)) is not None:
+        if name not in self.specs and (spec := EVERY_TOOL.get(name)) is not None:
             return error_result(unavailable(spec, self.config))
+        if (tool := self._tool_manager.get_tool(name)) is not None and (
+                unknown := sorted(set(arguments or {}) - set(tool.parameters.get("properties", {})))):
+            # The SDK would drop them silently: an assistant would believe a filter or an option applied.
+            return error_result(unknown_arguments(unknown, tool))
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -137,33 +147,7 @@ class PlivoMCP(MCPServer):
         return spec is not None and spec.guarded
 
 
-class DeferredToolManager(ToolManager):
-    """Builds the tools the first time any is needed (tools/list, tools/call), not at start-up.
-
-    Building them (a pydantic argument model and a JSON schema per tool) is most of what this server adds to a
-    bare MCPServer's start, and `initialize` needs none of it.
-    """
-
-    def __init__(self, build: Callable[[], list[Tool]], warn_on_duplicate_tools: bool = True) -> None:
-        self._build: Callable[[], list[Tool]] | None = build
-        self._built: dict[str, Tool] | None = None
-        super().__init__(warn_on_duplicate_tools)
-
-    @property  # type: ignore[override]
-    def _tools(self) -> dict[str, Tool]:
-        if self._built is None:
-            build, self._build = self._build, None
-            self._built = {tool.name: tool for tool in (build() if build else [])}
-        return self._built
-
-    @_tools.setter
-    def _tools(self, value: dict[str, Tool]) -> None:
-        # ToolManager.__init__ assigns an empty dict: keep the build pending until the first read.
-        if value or self._build is None:
-            self._built = value
-
-
-REGISTRY_BY_NAME = {spec.name: spec for spec in REGISTRY}
+EVERY_TOOL = {spec.name: spec for toolset in TOOLSETS for spec in toolset.tools}
 
 
 @functools.cache
@@ -175,10 +159,25 @@ def _log() -> Any:
 
 
 def unavailable(spec: ToolSpec, config: Settings) -> PlivoToolError:
-    why = ("the server is read-only (PLIVO_MCP_READ_ONLY / --read-only)" if config.read_only and not spec.read_only
-           else "it needs main-account credentials and this server uses a subaccount's")
+    if config.read_only and not spec.read_only:
+        why = "the server is read-only (PLIVO_MCP_READ_ONLY / --read-only)"
+    elif spec.main_account_only and config.is_subaccount:
+        why = "it needs main-account credentials and this server uses a subaccount's"
+    else:
+        why = "its toolset is not enabled on this server (PLIVO_MCP_TOOLSETS / PLIVO_MCP_TOOLS)"
     return PlivoToolError("tool_unavailable", f"{spec.name} is not available: {why}; nothing was done.",
                           hint="Use the tools in tools/list.")
+
+
+def unknown_arguments(unknown: list[str], tool: Tool) -> PlivoToolError:
+    error = invalid_argument(unknown[0], f"{tool.name} takes no argument {', '.join(unknown)}; it takes "
+                             f"{', '.join(tool.parameters.get('properties', {})) or 'no arguments'}")
+    if len(unknown) > 1:
+        error.extra["parameters"] = unknown
+    if {"callback_url", "callback_method"} & set(unknown):
+        error.hint = ("Asynchronous results go to the operator's endpoint (PLIVO_MCP_CALLBACK_URL), not to one "
+                      "an assistant names; leave callback_url out.")
+    return error
 
 
 def confirmation_failed(exc: BaseException) -> PlivoToolError:
@@ -186,15 +185,9 @@ def confirmation_failed(exc: BaseException) -> PlivoToolError:
                           "nothing was done.", hint="Ask the person again, or use the two-step confirmation.")
 
 
-def tool_allowed(spec: ToolSpec, config: Settings) -> bool:
-    """Read-only mode hides every tool that writes; subaccount credentials hide main-account-only tools."""
-    if config.read_only and not spec.read_only:
-        return False
-    return not (spec.main_account_only and config.is_subaccount)
-
-
 def tool_for(spec: ToolSpec) -> Tool:
-    tool = Tool.from_function(spec.fn, name=spec.name, title=spec.title, description=spec.description,
+    fn = tool_function(spec, guard_parameters(spec) if spec.guarded else [])
+    tool = Tool.from_function(fn, name=spec.name, title=spec.title, description=spec.description,
                               annotations=annotations_for(spec), structured_output=False)
     tool.parameters = compact_input_schema(tool.parameters)
     return tool
@@ -207,18 +200,6 @@ def annotations_for(spec: ToolSpec) -> ToolAnnotations:
                            idempotent_hint=spec.idempotent, open_world_hint=True)
 
 
-def validation_error_result(exc: ValidationError) -> CallToolResult:
-    """Name every rejected parameter; the rejected values are left out (they may be secrets)."""
-    errors = exc.errors()
-    problems = [f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in errors]
-    parameters = [str(e["loc"][0]) if e["loc"] else "arguments" for e in errors]
-    error = invalid_argument(parameters[0] if parameters else "arguments", "")
-    error.message = "; ".join(problems)
-    if len(problems) > 1:
-        error.extra["parameters"] = sorted(set(parameters))
-    return error_result(error)
-
-
 def build_server(config: Settings) -> PlivoMCP:
     return PlivoMCP(config)
 
@@ -229,6 +210,9 @@ def run_server(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {}
     if getattr(args, "read_only", False):
         overrides["read_only"] = True
+    for option, variable in (("toolsets", "PLIVO_MCP_TOOLSETS"), ("tools", "PLIVO_MCP_TOOLS")):
+        if getattr(args, option, None) is not None:
+            overrides[variable] = ",".join(getattr(args, option))
     sandbox = None
     if args.sandbox:
         from plivo_mcp.sandbox import Sandbox
@@ -238,11 +222,13 @@ def run_server(args: argparse.Namespace) -> int:
         overrides.update(PLIVO_AUTH_ID=sandbox.auth_id, PLIVO_AUTH_TOKEN=sandbox.auth_token, PLIVO_API_URL=url)
     try:
         config = load_settings(**overrides)
+        server = build_server(config)
     except ConfigError as exc:
         print(f"plivo-mcp: {exc}", file=sys.stderr)
+        if sandbox is not None:
+            sandbox.stop()
         return 2
     configure_logging(config.log_level)
-    server = build_server(config)
     try:
         if getattr(args, "transport", "stdio") == "http":
             from plivo_mcp.http_app import serve_http

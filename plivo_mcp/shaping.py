@@ -99,7 +99,7 @@ def changed(data: dict[str, Any] | None, **ids: Any) -> dict[str, Any]:
     message = data.get("message")
     if message == "async api spawned":
         out["async"] = True
-        out["message"] = "accepted; the result will be sent to callback_url"
+        out["message"] = "accepted; Plivo sends the result to the operator's callback URL (PLIVO_MCP_CALLBACK_URL)"
         # The api_id is how the callback is matched to this call, so it is kept here only.
         out["api_id"] = data.get("api_id")
     elif message:

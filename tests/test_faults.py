@@ -16,9 +16,9 @@ import pytest
 from mcp import Client
 
 from plivo_mcp.client import UnsafePathSegment
+from plivo_mcp.core.answers import name_unsafe_argument
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.server import PlivoMCP
-from plivo_mcp.tools.common import name_unsafe_argument
 from tests.helpers import call, clean_answer, err, inject, ok, record_sleeps, server_for, talk_to_mock
 
 pytestmark = pytest.mark.anyio

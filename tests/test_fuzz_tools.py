@@ -172,9 +172,9 @@ def call(runner: LoopThread, name: str, args: dict[str, Any]) -> tuple[bool, dic
 
 
 def tool_names() -> list[str]:
-    from plivo_mcp.tools import REGISTRY
+    from plivo_mcp.server import EVERY_TOOL
 
-    return [spec.name for spec in REGISTRY]
+    return [spec.name for spec in EVERY_TOOL.values()]
 
 
 def schema_of(runner: LoopThread, name: str) -> dict[str, Any]:

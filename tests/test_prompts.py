@@ -13,7 +13,7 @@ from mcp.types import INVALID_PARAMS
 
 from plivo_mcp.prompts import PromptFileError, load_prompt_files, parse_prompt_file, prompts_dir
 from plivo_mcp.sandbox import Sandbox
-from plivo_mcp.tools import REGISTRY
+from plivo_mcp.server import EVERY_TOOL
 from tests.conftest import REPO_ROOT
 from tests.helpers import server_for
 
@@ -43,7 +43,7 @@ async def test_prompts_are_listed_with_their_arguments(client: Client) -> None:
 
 
 def test_every_prompt_names_tools_that_exist_and_tells_how_to_use_them() -> None:
-    tools = {spec.name for spec in REGISTRY}
+    tools = {spec.name for spec in EVERY_TOOL.values()}
     files = load_prompt_files()
     assert {f.name for f in files} == EXPECTED
     for prompt in files:

@@ -18,7 +18,7 @@ from mcp import Client
 
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.secrets import basic_auth_form
-from plivo_mcp.tools import REGISTRY
+from plivo_mcp.server import EVERY_TOOL
 from tests.helpers import server_for
 
 pytestmark = pytest.mark.anyio
@@ -123,7 +123,7 @@ async def test_no_secret_in_any_answer_or_log_line(log_buffer: io.StringIO) -> N
             get_logger().warning("sweep_probe_2", note=f"Authorization: Basic {basic_auth_form(MAIN_ID, MAIN_TOKEN)}")
         state = sb.store.snapshot()
 
-    assert call.called == {spec.name for spec in REGISTRY}, "the scenario must touch every tool"
+    assert call.called == {spec.name for spec in EVERY_TOOL.values()}, "the scenario must touch every tool"
     secrets = {MAIN_TOKEN, sub_token, SEEDED_PASSWORD, NEW_PASSWORD, CHANGED_PASSWORD, "EpPass-Carol-55rP",
                TOO_LONG_PASSWORD}
     secrets |= made_by_plivo | {row["auth_token"] for row in state["accounts"]}  # incl. "tenant two"'s token

@@ -1,14 +1,17 @@
-"""Tool modules, one per Plivo resource. Importing this package registers every tool, in this order."""
+"""Tool modules, one per Plivo resource; each declares its toolset. This list names every toolset, in the order
+`tools/list` serves them."""
 
-from plivo_mcp.tools import (  # noqa: F401  (imported for their registrations)
-    account,
-    applications,
-    endpoints,
-    numbers,
-    phone_numbers,
-    pricing,
-    subaccounts,
+from __future__ import annotations
+
+from plivo_mcp.core.spec import Toolset
+from plivo_mcp.tools import account, applications, endpoints, numbers, phone_numbers, pricing, subaccounts
+
+TOOLSETS: tuple[Toolset, ...] = (
+    account.TOOLSET,
+    subaccounts.TOOLSET,
+    applications.TOOLSET,
+    endpoints.TOOLSET,
+    numbers.TOOLSET,
+    phone_numbers.TOOLSET,
+    pricing.TOOLSET,
 )
-from plivo_mcp.tools.common import REGISTRY, ToolSpec
-
-__all__ = ["REGISTRY", "ToolSpec"]

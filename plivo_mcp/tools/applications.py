@@ -4,30 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from plivo_mcp.core.deps import Deps
+from plivo_mcp.core.spec import Toolset, tool
 from plivo_mcp.errors import invalid_argument
-from plivo_mcp.paging import Progress, collect_linked, fetch_pages
-from plivo_mcp.shaping import changed, clean, page_of, sample
+from plivo_mcp.paging import Progress, collect_linked
+from plivo_mcp.shaping import changed, clean, sample
 from plivo_mcp.tools.common import (
-    AllPages,
     AppId,
     AppName,
-    CallbackMethod,
-    CallbackUrl,
-    Fields,
     HttpMethod,
     HttpUrl,
-    Limit,
-    MaxItems,
-    Offset,
     SubaccountId,
-    api,
     changes,
     get_named,
-    plivo_tool,
 )
+from plivo_mcp.tools.listing import ListPage
 
 SUMMARY_FIELDS = ("app_id", "app_name", "answer_url", "sub_account", "enabled", "default_number_app",
                   "default_endpoint_app")
@@ -37,32 +30,27 @@ OptMethod = Annotated[HttpMethod | None, Field(description="GET or POST (default
 OptBool = bool | None
 
 
-@plivo_tool(title="List applications", read_only=True, idempotent=True)
+@tool(title="List applications", read_only=True, idempotent=True)
 async def list_applications(
-    ctx: Context,
+    deps: Deps,
     subaccount: Annotated[SubaccountId | None, Field(description="Only this subaccount's.")] = None,
     app_name: Annotated[AppName | None, Field(description="Name prefix filter.")] = None,
-    limit: Limit = 20,
-    offset: Offset = 0,
-    fields: Fields = None,
-    all_pages: AllPages = False,
-    max_items: MaxItems = 200,
+    *,
+    page: ListPage,
 ) -> dict[str, Any]:
     """List applications, newest first, optionally by subaccount or name prefix."""
-    data = await fetch_pages(api(ctx), "Application/", {"subaccount": subaccount, "app_name": app_name},
-                             limit=limit, offset=offset, all_pages=all_pages, max_items=max_items, ctx=ctx)
-    return page_of(data, SUMMARY_FIELDS, fields)
+    return await page.of(deps, "Application/", {"subaccount": subaccount, "app_name": app_name}, SUMMARY_FIELDS)
 
 
-@plivo_tool(title="Get application", read_only=True, idempotent=True)
-async def get_application(ctx: Context, app_id: AppId) -> dict[str, Any]:
+@tool(title="Get application", read_only=True, idempotent=True)
+async def get_application(deps: Deps, app_id: AppId) -> dict[str, Any]:
     """Get one application with all its URLs and methods."""
-    return clean(await api(ctx).get(f"Application/{app_id}/"))
+    return clean(await deps.client.get(f"Application/{app_id}/"))
 
 
-@plivo_tool(title="Create application")
+@tool(title="Create application")
 async def create_application(
-    ctx: Context,
+    deps: Deps,
     app_name: AppName,
     answer_url: Annotated[HttpUrl, Field(description="URL Plivo fetches XML from on a call.")],
     answer_method: OptMethod = None,
@@ -77,18 +65,20 @@ async def create_application(
     subaccount: Annotated[SubaccountId | None, Field(description="Owner subaccount.")] = None,
     log_incoming_messages: Annotated[OptBool, Field(description="Log message bodies (default true).")] = None,
     public_uri: Annotated[OptBool, Field(description="Expose a public SIP URI.")] = None,
-    callback_url: CallbackUrl = None,
-    callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Create an application. Returns its app_id."""
-    body = {k: v for k, v in locals().items() if k != "ctx"}  # the client leaves out the Nones
-    data = await api(ctx).post("Application/", body)
+    body = {"app_name": app_name, "answer_url": answer_url, "answer_method": answer_method, "hangup_url": hangup_url,
+            "hangup_method": hangup_method, "fallback_answer_url": fallback_answer_url,
+            "fallback_method": fallback_method, "message_url": message_url, "message_method": message_method,
+            "default_number_app": default_number_app, "default_endpoint_app": default_endpoint_app,
+            "subaccount": subaccount, "log_incoming_messages": log_incoming_messages, "public_uri": public_uri}
+    data = await deps.client.post("Application/", {**body, **deps.async_callback})  # the client drops Nones
     return changed(data, app_id=data.get("app_id"), app_name=app_name)
 
 
-@plivo_tool(title="Update application", idempotent=True)
+@tool(title="Update application", idempotent=True)
 async def update_application(
-    ctx: Context,
+    deps: Deps,
     app_id: AppId,
     answer_url: OptUrl = None,
     answer_method: OptMethod = None,
@@ -102,14 +92,15 @@ async def update_application(
     default_endpoint_app: Annotated[OptBool, Field(description="Default app for new endpoints.")] = None,
     subaccount: Annotated[SubaccountId | None, Field(description="Move to this subaccount.")] = None,
     log_incoming_messages: Annotated[OptBool, Field(description="Log message bodies.")] = None,
-    callback_url: CallbackUrl = None,
-    callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Change an application's URLs, methods or flags; fields left out keep their value."""
-    body = changes("answer_url", "give at least one field to change", **{
-        k: v for k, v in locals().items() if k not in ("ctx", "app_id", "callback_url", "callback_method")})
-    data = await api(ctx).post(f"Application/{app_id}/", {
-        **body, "callback_url": callback_url, "callback_method": callback_method})
+    body = changes("answer_url", "give at least one field to change", answer_url=answer_url,
+                   answer_method=answer_method, hangup_url=hangup_url, hangup_method=hangup_method,
+                   fallback_answer_url=fallback_answer_url, fallback_method=fallback_method, message_url=message_url,
+                   message_method=message_method, default_number_app=default_number_app,
+                   default_endpoint_app=default_endpoint_app, subaccount=subaccount,
+                   log_incoming_messages=log_incoming_messages)
+    data = await deps.client.post(f"Application/{app_id}/", {**body, **deps.async_callback})
     return changed(data, app_id=app_id, updated=sorted(body))
 
 
@@ -120,18 +111,18 @@ def _check_reattach(app_id: str, cascade: bool, new_endpoint_application: str | 
         raise invalid_argument("new_endpoint_application", "must differ from app_id")
 
 
-async def preview_delete_application(ctx: Context, app_id: str, cascade: bool = True,
+async def preview_delete_application(deps: Deps, app_id: str, cascade: bool = True,
                                      new_endpoint_application: str | None = None, **_: Any) -> dict[str, Any]:
     # Checked here, before anything is fetched or a person is asked: the guard previews every call first, so
     # an impossible delete is refused up front instead of after its confirmation.
     _check_reattach(app_id, cascade, new_endpoint_application)
-    client = api(ctx)
+    client = deps.client
     app = await client.get(f"Application/{app_id}/")
     if new_endpoint_application is not None:
         target = await get_named(client, f"Application/{new_endpoint_application}/", "new_endpoint_application")
     # The API cannot list by application, so the account's whole lists are searched (up to
     # PREVIEW_MAX_ITEMS each, paged concurrently); a search cut short says so, its count is then a floor.
-    progress = Progress(ctx)
+    progress = Progress(deps.ctx)
     endpoints, endpoints_searched = await collect_linked(progress, "endpoints", client, "Endpoint/", "application",
                                                          app_id)
     numbers, numbers_searched = await collect_linked(progress, "numbers", client, "Number/", "application", app_id)
@@ -153,19 +144,21 @@ async def preview_delete_application(ctx: Context, app_id: str, cascade: bool = 
     }
 
 
-@plivo_tool(title="Delete application", destructive=True, idempotent=True, preview=preview_delete_application)
+@tool(title="Delete application", destructive=True, idempotent=True, preview=preview_delete_application)
 async def delete_application(
-    ctx: Context,
+    deps: Deps,
     app_id: AppId,
     cascade: Annotated[bool, Field(description="Also delete its endpoints (default true).")] = True,
     new_endpoint_application: Annotated[AppId | None, Field(
         description="With cascade=false, move its endpoints to this app.")] = None,
-    callback_url: CallbackUrl = None,
-    callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Delete an application. cascade=true (default) deletes its endpoints too. Needs confirmation."""
-    data = await api(ctx).delete(f"Application/{app_id}/", {
-        "cascade": cascade, "new_endpoint_application": new_endpoint_application,
-        "callback_url": callback_url, "callback_method": callback_method})
+    data = await deps.client.delete(f"Application/{app_id}/", {
+        "cascade": cascade, "new_endpoint_application": new_endpoint_application, **deps.async_callback})
     return changed(data, deleted=app_id, cascade=cascade,
                    endpoints_moved_to=new_endpoint_application)
+
+
+TOOLSET = Toolset('applications', 'Applications: the voice and message URLs numbers and endpoints use.', tools=[
+    list_applications, get_application, create_application, update_application, delete_application,
+])

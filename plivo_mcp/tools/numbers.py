@@ -4,26 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from plivo_mcp.paging import fetch_pages
-from plivo_mcp.shaping import changed, clean, page_of
+from plivo_mcp.core.deps import Deps
+from plivo_mcp.core.spec import Toolset, tool
+from plivo_mcp.shaping import changed, clean
 from plivo_mcp.tools.common import (
-    AllPages,
     AppId,
-    CallbackMethod,
-    CallbackUrl,
-    Fields,
-    Limit,
-    MaxItems,
     Number,
-    Offset,
     SubaccountId,
-    api,
     changes,
-    plivo_tool,
 )
+from plivo_mcp.tools.listing import ListPage
 
 SUMMARY_FIELDS = ("number", "alias", "number_type", "country", "application", "sub_account",
                   "monthly_rental_rate", "renewal_date")
@@ -37,9 +29,9 @@ def digits(number: str) -> str:
     return number.removeprefix("+")
 
 
-@plivo_tool(title="List numbers", read_only=True, idempotent=True)
+@tool(title="List numbers", read_only=True, idempotent=True)
 async def list_numbers(
-    ctx: Context,
+    deps: Deps,
     type: Annotated[Literal["local", "tollfree", "mobile", "national", "fixed"] | None,
                     Field(description="Number type.")] = None,
     number_startswith: Annotated[str | None, Field(pattern=r"^[0-9]{1,15}$", description="Digits prefix.")] = None,
@@ -49,47 +41,40 @@ async def list_numbers(
     renewal_date: Annotated[Date, Field(description="Renews on this date.")] = None,
     renewal_date_before: Annotated[Date, Field(description="Renews before this date.")] = None,
     renewal_date_after: Annotated[Date, Field(description="Renews after this date.")] = None,
-    limit: Limit = 20,
-    offset: Offset = 0,
-    fields: Fields = None,
-    all_pages: AllPages = False,
-    max_items: MaxItems = 200,
+    *,
+    page: ListPage,
 ) -> dict[str, Any]:
     """List numbers on the account, newest first, with filters."""
-    data = await fetch_pages(api(ctx), "Number/", {
+    return await page.of(deps, "Number/", {
         "type": type, "number_startswith": number_startswith, "subaccount": subaccount, "alias": alias,
         "services": services, "renewal_date": renewal_date, "renewal_date__lt": renewal_date_before,
         "renewal_date__gt": renewal_date_after,
-    }, limit=limit, offset=offset, all_pages=all_pages, max_items=max_items, ctx=ctx)
-    return page_of(data, SUMMARY_FIELDS, fields)
+    }, SUMMARY_FIELDS)
 
 
-@plivo_tool(title="Get number", read_only=True, idempotent=True)
-async def get_number(ctx: Context, number: Number) -> dict[str, Any]:
+@tool(title="Get number", read_only=True, idempotent=True)
+async def get_number(deps: Deps, number: Number) -> dict[str, Any]:
     """Get one rented number: type, capabilities, rates, application, renewal."""
-    return clean(await api(ctx).get(f"Number/{digits(number)}/"))
+    return clean(await deps.client.get(f"Number/{digits(number)}/"))
 
 
-@plivo_tool(title="Update number", idempotent=True)
+@tool(title="Update number", idempotent=True)
 async def update_number(
-    ctx: Context,
+    deps: Deps,
     number: Number,
     app_id: Annotated[AppId | None, Field(description="Route to this application.")] = None,
     subaccount: Annotated[SubaccountId | None, Field(description="Assign to this subaccount.")] = None,
     alias: Annotated[str | None, Field(min_length=1, max_length=100, description="Label.")] = None,
-    callback_url: CallbackUrl = None,
-    callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Attach a number to an application or subaccount, or relabel it."""
     body = changes("app_id", app_id=app_id, subaccount=subaccount, alias=alias)
     number = digits(number)
-    data = await api(ctx).post(f"Number/{number}/", {
-        **body, "callback_url": callback_url, "callback_method": callback_method})
+    data = await deps.client.post(f"Number/{number}/", {**body, **deps.async_callback})
     return changed(data, number=number, updated=sorted(body))
 
 
-async def preview_unrent_number(ctx: Context, number: str, **_: Any) -> dict[str, Any]:
-    rented = clean(await api(ctx).get(f"Number/{digits(number)}/"))
+async def preview_unrent_number(deps: Deps, number: str, **_: Any) -> dict[str, Any]:
+    rented = clean(await deps.client.get(f"Number/{digits(number)}/"))
     return {
         "action": f"Release number {rented.get('number')} from the account",
         "alias": rented.get("alias"),
@@ -101,15 +86,17 @@ async def preview_unrent_number(ctx: Context, number: str, **_: Any) -> dict[str
     }
 
 
-@plivo_tool(title="Unrent number", destructive=True, idempotent=True, preview=preview_unrent_number)
+@tool(title="Unrent number", destructive=True, idempotent=True, preview=preview_unrent_number)
 async def unrent_number(
-    ctx: Context,
+    deps: Deps,
     number: Number,
-    callback_url: CallbackUrl = None,
-    callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Release a number from the account; it may not be recoverable. Needs confirmation."""
     number = digits(number)
-    data = await api(ctx).delete(f"Number/{number}/", {
-        "callback_url": callback_url, "callback_method": callback_method})
+    data = await deps.client.delete(f"Number/{number}/", deps.async_callback)
     return changed(data, released=number)
+
+
+TOOLSET = Toolset('numbers', 'Rented phone numbers: list, attach, relabel, release.', tools=[
+    list_numbers, get_number, update_number, unrent_number,
+])

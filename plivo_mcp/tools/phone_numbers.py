@@ -4,36 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from plivo_mcp.core.deps import Deps
+from plivo_mcp.core.spec import Toolset, tool
 from plivo_mcp.errors import PlivoToolError
-from plivo_mcp.paging import fetch_pages
-from plivo_mcp.shaping import changed, page_of
+from plivo_mcp.shaping import changed
 from plivo_mcp.tools.common import (
-    AllPages,
     AppId,
-    CallbackMethod,
-    CallbackUrl,
     CountryIso,
-    Fields,
-    Limit,
-    MaxItems,
     Number,
-    Offset,
-    api,
     get_named,
-    plivo_tool,
 )
+from plivo_mcp.tools.listing import ListPage
 from plivo_mcp.tools.numbers import Services, digits
 
 SUMMARY_FIELDS = ("number", "type", "region", "city", "monthly_rental_rate", "setup_rate", "voice_enabled",
                   "sms_enabled", "mms_enabled", "restriction")
 
 
-@plivo_tool(title="Search phone numbers", read_only=True, idempotent=True)
+@tool(title="Search phone numbers", read_only=True, idempotent=True)
 async def search_phone_numbers(
-    ctx: Context,
+    deps: Deps,
     country_iso: CountryIso,
     type: Annotated[Literal["fixed", "mobile", "tollfree", "any"] | None,
                     Field(description="Number type (default any).")] = None,
@@ -41,18 +33,14 @@ async def search_phone_numbers(
     region: Annotated[str | None, Field(max_length=100, description="Region or state name.")] = None,
     services: Services = None,
     city: Annotated[str | None, Field(max_length=100, description="City name.")] = None,
-    limit: Limit = 20,
-    offset: Offset = 0,
-    fields: Fields = None,
-    all_pages: AllPages = False,
-    max_items: MaxItems = 200,
+    *,
+    page: ListPage,
 ) -> dict[str, Any]:
     """Search numbers available to buy in a country, with monthly and setup cost."""
-    data = await fetch_pages(api(ctx), "PhoneNumber/", {
+    return await page.of(deps, "PhoneNumber/", {
         "country_iso": country_iso, "type": type, "pattern": pattern, "region": region,
         "services": services, "city": city,
-    }, limit=limit, offset=offset, all_pages=all_pages, max_items=max_items, ctx=ctx)
-    return page_of(data, SUMMARY_FIELDS, fields)
+    }, SUMMARY_FIELDS)
 
 
 # Calling code -> countries to search, longest codes first when matching. Buying without a price is refused.
@@ -60,8 +48,8 @@ CALLING_CODES = {"1": ("US", "CA"), "44": ("GB",), "91": ("IN",), "61": ("AU",),
                  "34": ("ES",), "39": ("IT",), "31": ("NL",), "65": ("SG",), "52": ("MX",), "55": ("BR",)}
 
 
-async def find_in_inventory(ctx: Context, number: str) -> dict[str, Any] | None:
-    client = api(ctx)
+async def find_in_inventory(deps: Deps, number: str) -> dict[str, Any] | None:
+    client = deps.client
     for code in sorted(CALLING_CODES, key=len, reverse=True):
         if not number.startswith(code):
             continue
@@ -74,16 +62,16 @@ async def find_in_inventory(ctx: Context, number: str) -> dict[str, Any] | None:
     return None
 
 
-async def preview_buy_phone_number(ctx: Context, number: str, app_id: str | None = None,
+async def preview_buy_phone_number(deps: Deps, number: str, app_id: str | None = None,
                                    **_: Any) -> dict[str, Any]:
     number = digits(number)
-    item = await find_in_inventory(ctx, number)
+    item = await find_in_inventory(deps, number)
     if item is None:
         raise PlivoToolError("not_found", f"{number} was not found in Plivo's inventory, so its cost "
                              "cannot be shown; nothing was bought.", parameter="number",
                              hint="Pick a number from search_phone_numbers.")
     if app_id is not None:
-        await get_named(api(ctx), f"Application/{app_id}/", "app_id")
+        await get_named(deps.client, f"Application/{app_id}/", "app_id")
     return {
         "action": f"Buy number {item['number']} ({item.get('type')}, {item.get('region') or item['country_iso']})",
         "setup_cost_usd": item.get("setup_rate"),
@@ -93,16 +81,19 @@ async def preview_buy_phone_number(ctx: Context, number: str, app_id: str | None
     }
 
 
-@plivo_tool(title="Buy phone number", destructive=False, preview=preview_buy_phone_number)
+@tool(title="Buy phone number", destructive=False, preview=preview_buy_phone_number)
 async def buy_phone_number(
-    ctx: Context,
+    deps: Deps,
     number: Number,
     app_id: Annotated[AppId | None, Field(description="Application to attach.")] = None,
-    callback_url: CallbackUrl = None,
-    callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Rent a number found by search_phone_numbers; costs setup plus monthly rental. Needs confirmation."""
     number = digits(number)
-    data = await api(ctx).post(f"PhoneNumber/{number}/", {
-        "app_id": app_id, "callback_url": callback_url, "callback_method": callback_method})
+    data = await deps.client.post(f"PhoneNumber/{number}/", {
+        "app_id": app_id, **deps.async_callback})
     return changed(data, number=number, status=data.get("status"), numbers=data.get("numbers"))
+
+
+TOOLSET = Toolset('phone_numbers', 'Numbers for sale: search, and buy (costs money).', tools=[
+    search_phone_numbers, buy_phone_number,
+])

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from plivo_mcp.tools.common import CountryIso, api, plivo_tool
+from plivo_mcp.core.deps import Deps
+from plivo_mcp.core.spec import Toolset, tool
+from plivo_mcp.tools.common import CountryIso
 
 MAX_PREFIX_RATES = 50
 
@@ -54,12 +55,17 @@ def summarise_pricing(data: dict[str, Any], prefix: str | None) -> dict[str, Any
     return summary
 
 
-@plivo_tool(title="Get pricing", read_only=True, idempotent=True)
+@tool(title="Get pricing", read_only=True, idempotent=True)
 async def get_pricing(
-    ctx: Context,
+    deps: Deps,
     country_iso: CountryIso,
     prefix: Annotated[str | None, Field(pattern=r"^[0-9]{1,10}$", description=(
         "Also list outbound voice rates for dial prefixes starting with these digits."))] = None,
 ) -> dict[str, Any]:
     """Rates in USD for a country: SMS and voice in/out, monthly number rental. A null rate means not offered."""
-    return summarise_pricing(await api(ctx).get("Pricing/", {"country_iso": country_iso}), prefix)
+    return summarise_pricing(await deps.client.get("Pricing/", {"country_iso": country_iso}), prefix)
+
+
+TOOLSET = Toolset('pricing', 'Per-country rates: SMS, voice, number rental.', tools=[
+    get_pricing,
+])

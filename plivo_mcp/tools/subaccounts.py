@@ -5,77 +5,62 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from plivo_mcp.core.deps import Deps
+from plivo_mcp.core.spec import Toolset, tool
 from plivo_mcp.errors import invalid_argument
-from plivo_mcp.paging import Progress, collect_linked, count_and_sample, fetch_pages
-from plivo_mcp.shaping import changed, clean, page_of, sample
+from plivo_mcp.paging import Progress, collect_linked, count_and_sample
+from plivo_mcp.shaping import changed, clean, sample
 from plivo_mcp.tools.common import (
-    AllPages,
-    CallbackMethod,
-    CallbackUrl,
-    Fields,
-    Limit,
-    MaxItems,
-    Offset,
     SubaccountId,
-    api,
-    plivo_tool,
 )
+from plivo_mcp.tools.listing import ListPage
 
 SUMMARY_FIELDS = ("auth_id", "name", "enabled", "created")
 Name = Annotated[str, Field(min_length=1, max_length=200, description="Subaccount name.")]
 
 
-@plivo_tool(title="List subaccounts", read_only=True, idempotent=True, main_account_only=True)
-async def list_subaccounts(ctx: Context, limit: Limit = 20, offset: Offset = 0, fields: Fields = None,
-                           all_pages: AllPages = False, max_items: MaxItems = 200) -> dict[str, Any]:
+@tool(title="List subaccounts", read_only=True, idempotent=True, main_account_only=True)
+async def list_subaccounts(deps: Deps, *, page: ListPage) -> dict[str, Any]:
     """List subaccounts, newest first."""
-    data = await fetch_pages(api(ctx), "Subaccount/", {}, limit=limit, offset=offset, all_pages=all_pages,
-                             max_items=max_items, ctx=ctx)
-    return page_of(data, SUMMARY_FIELDS, fields)
+    return await page.of(deps, "Subaccount/", {}, SUMMARY_FIELDS)
 
 
-@plivo_tool(title="Get subaccount", read_only=True, idempotent=True, main_account_only=True)
-async def get_subaccount(ctx: Context, subaccount_id: SubaccountId) -> dict[str, Any]:
+@tool(title="Get subaccount", read_only=True, idempotent=True, main_account_only=True)
+async def get_subaccount(deps: Deps, subaccount_id: SubaccountId) -> dict[str, Any]:
     """Get one subaccount; its auth tokens are masked."""
-    return clean(await api(ctx).get(f"Subaccount/{subaccount_id}/"))
+    return clean(await deps.client.get(f"Subaccount/{subaccount_id}/"))
 
 
-@plivo_tool(title="Create subaccount", main_account_only=True)
+@tool(title="Create subaccount", main_account_only=True)
 async def create_subaccount(
-    ctx: Context,
+    deps: Deps,
     name: Name,
     enabled: Annotated[bool, Field(description="Enable it now (API default false).")] = False,
-    callback_url: CallbackUrl = None,
-    callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Create a subaccount; it starts disabled unless enabled=true. Returns its auth id."""
-    data = await api(ctx).post("Subaccount/", {"name": name, "enabled": enabled, "callback_url": callback_url,
-                                               "callback_method": callback_method})
+    data = await deps.client.post("Subaccount/", {"name": name, "enabled": enabled, **deps.async_callback})
     return changed(data, auth_id=data.get("auth_id"), auth_token=data.get("auth_token"), name=name,
                    enabled=enabled)
 
 
-@plivo_tool(title="Update subaccount", idempotent=True, main_account_only=True)
+@tool(title="Update subaccount", idempotent=True, main_account_only=True)
 async def update_subaccount(
-    ctx: Context,
+    deps: Deps,
     subaccount_id: SubaccountId,
     name: Annotated[str | None, Field(min_length=1, max_length=200, description="New name.")] = None,
     enabled: Annotated[bool | None, Field(description="Enable or disable it.")] = None,
-    callback_url: CallbackUrl = None,
-    callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Rename, enable or disable a subaccount."""
     if name is None and enabled is None:
         raise invalid_argument("name", "give name and/or enabled")
-    client = api(ctx)
+    client = deps.client
     # The API requires name on update; keep the current one. It is not echoed: a write's answer carries only
     # the caller's own arguments, never unmarked account text.
     current = name if name is not None else (await client.get(f"Subaccount/{subaccount_id}/")).get("name")
     data = await client.post(f"Subaccount/{subaccount_id}/", {
-        "name": current, "enabled": enabled, "callback_url": callback_url, "callback_method": callback_method})
+        "name": current, "enabled": enabled, **deps.async_callback})
     return changed(data, auth_id=subaccount_id, name=name, enabled=enabled)
 
 
@@ -95,13 +80,13 @@ def monthly_rental(numbers: list[dict[str, Any]]) -> tuple[Decimal, int]:
     return total, unpriced
 
 
-async def preview_delete_subaccount(ctx: Context, subaccount_id: str, cascade: bool = False,
+async def preview_delete_subaccount(deps: Deps, subaccount_id: str, cascade: bool = False,
                                     **_: Any) -> dict[str, Any]:
     # A person confirms these figures, so each is exact: counts are the API's totals and the rental is summed
     # over every number (paged concurrently under the rate limiter); past PREVIEW_MAX_ITEMS a figure says
     # how much it covers instead of understating in silence.
-    client = api(ctx)
-    progress = Progress(ctx)
+    client = deps.client
+    progress = Progress(deps.ctx)
     sub = await client.get(f"Subaccount/{subaccount_id}/")
     owner = {"subaccount": subaccount_id}
     apps = await count_and_sample(progress, "applications", client, "Application/", owner)
@@ -138,17 +123,20 @@ async def preview_delete_subaccount(ctx: Context, subaccount_id: str, cascade: b
     }
 
 
-@plivo_tool(title="Delete subaccount", destructive=True, idempotent=True, main_account_only=True,
+@tool(title="Delete subaccount", destructive=True, idempotent=True, main_account_only=True,
             preview=preview_delete_subaccount)
 async def delete_subaccount(
-    ctx: Context,
+    deps: Deps,
     subaccount_id: SubaccountId,
     cascade: Annotated[bool, Field(description="Also delete its apps, endpoints, numbers (default false: "
                                                "they move to the main account).")] = False,
-    callback_url: CallbackUrl = None,
-    callback_method: CallbackMethod = None,
 ) -> dict[str, Any]:
     """Delete a subaccount. cascade=false (default) moves its resources to the main account. Needs confirmation."""
-    data = await api(ctx).delete(f"Subaccount/{subaccount_id}/", {
-        "cascade": cascade, "callback_url": callback_url, "callback_method": callback_method})
+    data = await deps.client.delete(f"Subaccount/{subaccount_id}/", {
+        "cascade": cascade, **deps.async_callback})
     return changed(data, deleted=subaccount_id, cascade=cascade)
+
+
+TOOLSET = Toolset('subaccounts', 'Subaccounts: list, create, rename, enable, delete (main account only).', tools=[
+    list_subaccounts, get_subaccount, create_subaccount, update_subaccount, delete_subaccount,
+])

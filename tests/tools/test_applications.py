@@ -1,6 +1,7 @@
 import pytest
+from mcp import Client
 
-from tests.helpers import call, err, ok
+from tests.helpers import call, err, ok, server_for
 
 pytestmark = pytest.mark.anyio
 
@@ -80,7 +81,17 @@ async def test_impossible_delete_is_refused_before_any_preview_or_request(client
     assert sb.request_count == count
 
 
-async def test_async_callback_answer(client, sb):
-    data = await ok(client, "create_application", {
+async def test_async_writes_report_to_the_operators_callback(sb):
+    async with Client(server_for(sb, PLIVO_MCP_CALLBACK_URL="http://127.0.0.1:9/cb")) as client:
+        data = await ok(client, "create_application", {"app_name": "later", "answer_url": "https://example.com/a"})
+    assert data["async"] is True and data["api_id"] and "PLIVO_MCP_CALLBACK_URL" in data["message"]
+
+
+async def test_a_callback_or_any_unknown_argument_is_refused_by_name(client, sb):
+    count = sb.request_count
+    error = await err(client, "create_application", {
         "app_name": "later", "answer_url": "https://example.com/a", "callback_url": "http://127.0.0.1:9/cb"})
-    assert data["async"] is True and data["api_id"]
+    assert error["parameter"] == "callback_url" and "PLIVO_MCP_CALLBACK_URL" in error["hint"]
+    error = await err(client, "list_applications", {"app_nmae": "typo", "limit": 5})
+    assert error["parameter"] == "app_nmae" and "app_name" in error["error"]
+    assert sb.request_count == count

@@ -1,0 +1,38 @@
+"""Input schemas as pydantic generates them, trimmed to what an assistant needs: same constraints, fewer tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+UNREACHED_MAX_LENGTH = 1024
+
+
+def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Trim what pydantic generates to what an assistant needs: same constraints, fewer tokens.
+
+    Drops the auto-generated titles and folds `anyOf[T, null]` (an optional argument) into T: leaving an
+    argument out is how a caller says "not given", and the server still accepts an explicit null. A URL or a date
+    shows as its `format` without the regex, and length caps no assistant would reach (>= 1024) are left out:
+    the server still validates both exactly, and names the parameter if a value breaks them.
+    """
+
+    def fold(prop: dict[str, Any]) -> dict[str, Any]:
+        prop = {k: v for k, v in prop.items() if k != "title"}
+        options = prop.get("anyOf")
+        if isinstance(options, list):
+            non_null = [o for o in options if o != {"type": "null"}]
+            if len(non_null) == 1 and len(non_null) < len(options):
+                inner = {k: v for k, v in non_null[0].items() if k != "title"}
+                outer = {k: v for k, v in prop.items() if k != "anyOf"}
+                prop = {**inner, **outer}
+                if prop.get("default", 0) is None:
+                    del prop["default"]
+        if prop.get("format") in ("uri", "date"):
+            prop.pop("pattern", None)
+        if prop.get("maxLength", 0) >= UNREACHED_MAX_LENGTH:
+            del prop["maxLength"]
+        return prop
+
+    out = {k: v for k, v in schema.items() if k != "title"}
+    out["properties"] = {name: fold(p) for name, p in schema.get("properties", {}).items()}
+    return out
