@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
@@ -61,6 +62,25 @@ def _has_port(host: str) -> bool:
     return ":" in tail
 
 
+# host[:port] as RFC 9110 allows it in Host: a name or IPv4 address without ':', or a bracketed IPv6 address.
+_AUTHORITY = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[^\[\]:/@\s]+)(?::[0-9]{1,5})?")
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://" + _AUTHORITY.pattern)
+# Headers whose value decides who the caller is or where the request is meant to go: exactly one each.
+_SINGLE_HEADERS = {b"authorization": "Authorization", b"host": "Host", b"origin": "Origin",
+                   AUTH_ID_HEADER.encode(): "X-Plivo-Auth-Id", AUTH_TOKEN_HEADER.encode(): "X-Plivo-Auth-Token"}
+
+
+def _repeated(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The name of the first identity header sent more than once, if any."""
+    seen: set[bytes] = set()
+    for name, _ in headers:
+        if name in _SINGLE_HEADERS:
+            if name in seen:
+                return _SINGLE_HEADERS[name]
+            seen.add(name)
+    return None
+
+
 def allowed_origins_for(extra: Iterable[str] = ()) -> list[str]:
     """Browser origins accepted: local pages (any port) and the operator's exact origins. No Origin passes."""
     local = [f"http://{name}" for name in _LOOPBACK_NAMES]
@@ -95,11 +115,26 @@ class Gate:
         if scope["path"] == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
             await _respond(send, 200, {"status": "ok", "version": __version__})
             return
-        headers = dict(scope.get("headers") or [])
+        raw_headers = scope.get("headers") or []
+        headers = dict(raw_headers)
+        doubled = _repeated(raw_headers)
+        if doubled is not None:
+            # The gate and the SDK read headers differently (last value vs first): one value or a refusal.
+            await _respond(send, 400, {"error": "repeated_header", "hint": f"send one {doubled} header"})
+            return
         if self._token_digest is not None and not self._authorized(headers.get(b"authorization", b"")):
             await _respond(send, 401, {"error": "unauthorized",
                                        "hint": "send Authorization: Bearer <PLIVO_MCP_HTTP_TOKEN>"},
                            [(b"www-authenticate", b'Bearer realm="plivo-mcp"')])
+            return
+        # The SDK's `name:*` patterns accept anything after the colon; only a numeric port may follow a name.
+        host = headers.get(b"host", b"").decode("latin-1")
+        if not _AUTHORITY.fullmatch(host):
+            await _respond(send, 421, {"error": "invalid_host", "hint": "the Host header is not host[:port]"})
+            return
+        origin = headers.get(b"origin")
+        if origin is not None and not _ORIGIN.fullmatch(origin.decode("latin-1")):
+            await _respond(send, 403, {"error": "invalid_origin", "hint": "the Origin header is not scheme://host[:port]"})
             return
         problem = self._credential_problem(headers)
         if problem is not None:

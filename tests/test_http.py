@@ -95,6 +95,28 @@ def test_bad_host_and_bad_origin_are_rejected(sb: Sandbox) -> None:
         assert post(url, {**auth, "Host": "localhost"}).status_code == 200
 
 
+def test_ambiguous_or_malformed_headers_are_refused(sb: Sandbox) -> None:
+    # Two Authorization headers: the gate and the SDK could each read a different one. Refuse, do not pick one.
+    auth = ("Authorization", f"Bearer {TOKEN}")
+    with http_server(sb) as (url, _):
+        for pair in ([("Authorization", "Bearer wrong-token-0123456789abcdef"), auth], [auth, auth]):
+            twice = httpx.post(f"{url}/mcp", headers=[*MCP_HEADERS.items(), *pair], content=json.dumps(INIT),
+                               timeout=10)
+            assert twice.status_code == 400, pair
+            assert "Authorization" in twice.json()["hint"]
+        sub = {"X-Plivo-Auth-Id": "SA" + "A" * 18, "X-Plivo-Auth-Token": "token-0123456789"}
+        doubled = httpx.post(f"{url}/mcp", headers=[*MCP_HEADERS.items(), auth, *sub.items(),
+                                                   ("X-Plivo-Auth-Id", "SA" + "B" * 18)],
+                             content=json.dumps(INIT), timeout=10)
+        assert doubled.status_code == 400 and "X-Plivo-Auth-Id" in doubled.json()["hint"]
+        # A port that is not a number: the SDK's `localhost:*` pattern would take anything after the colon.
+        for host in ("localhost:evil.example", "127.0.0.1:80:evil.example", "localhost:", "[::1]:x"):
+            assert post(url, {"Authorization": f"Bearer {TOKEN}", "Host": host}).status_code == 421, host
+        assert post(url, {"Authorization": f"Bearer {TOKEN}", "Origin": "http://localhost:evil.example"}
+                    ).status_code == 403
+        assert post(url, {"Authorization": f"Bearer {TOKEN}", "Host": "[::1]:8000"}).status_code == 200
+
+
 def test_wildcard_bind_keeps_host_checks_and_allows_named_hosts(sb: Sandbox) -> None:
     # The SDK would switch the checks off for 0.0.0.0 by itself; here they stay on, with the operator's names.
     server = server_for(sb, PLIVO_MCP_HTTP_TOKEN=TOKEN, PLIVO_MCP_ALLOWED_ORIGINS="https://app.example.com")
