@@ -113,8 +113,11 @@ class PlivoMCP(MCPServer):
         return result
 
     async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context | None) -> Any:
-        if name not in self.specs and (spec := REGISTRY_BY_NAME.get(name)) is not None:
-            return error_result(unavailable(spec, self.config))
+        if name not in self.specs:
+            if (spec := REGISTRY_BY_NAME.get(name)) is not None:
+                return error_result(unavailable(spec, self.config))
+            if self._tool_manager.get_tool(name) is None:  # not one added with add_tool either
+                return error_result(unknown_tool(name))
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -178,6 +181,13 @@ def unavailable(spec: ToolSpec, config: Settings) -> PlivoToolError:
     why = ("the server is read-only (PLIVO_MCP_READ_ONLY / --read-only)" if config.read_only and not spec.read_only
            else "it needs main-account credentials and this server uses a subaccount's")
     return PlivoToolError("tool_unavailable", f"{spec.name} is not available: {why}; nothing was done.",
+                          hint="Use the tools in tools/list.")
+
+
+def unknown_tool(name: str) -> PlivoToolError:
+    # The name is the caller's own text: echoed so the assistant sees its typo, but cut short.
+    shown = name if len(name) <= 64 else f"{name[:64]}..."
+    return PlivoToolError("unknown_tool", f"There is no tool named {shown!r}; nothing was done.",
                           hint="Use the tools in tools/list.")
 
 
