@@ -10,10 +10,12 @@ are imported inside the functions that need them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import re
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
@@ -38,6 +40,8 @@ HEALTH_PATH = "/healthz"
 AUTH_ID_HEADER = "x-plivo-auth-id"
 AUTH_TOKEN_HEADER = "x-plivo-auth-token"
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+# uvicorn's default. Connections waiting here hold no descriptor of ours (Linux caps it at net.core.somaxconn).
+LISTEN_BACKLOG = 2048
 
 
 
@@ -183,26 +187,53 @@ def build_http_app(server: PlivoMCP, *, host: str = "127.0.0.1", allowed_hosts: 
 
 def serve_http(server: PlivoMCP, config: Settings, *, host: str, port: int, allowed_hosts: Iterable[str] = (),
                allowed_origins: Iterable[str] = ()) -> int:
-    """Run uvicorn until interrupted. Refuses a non-loopback bind without a token (exit status 2)."""
-    from plivo_mcp.logs import get_logger
-
-    log = get_logger()
+    """Run uvicorn until interrupted. Refuses a non-loopback bind without a token, or a port it cannot listen on,
+    with one line on stderr and exit status 2."""
     if not config.http_token and not is_loopback(host):
         print(f"plivo-mcp: refusing to serve HTTP on {host} without PLIVO_MCP_HTTP_TOKEN: anyone who can reach "
               "it could use your Plivo account. Set a token or bind 127.0.0.1.", file=sys.stderr)
         return 2
+    try:
+        # Bound here rather than by uvicorn, which reports a busy port as a logged traceback and exit status 3.
+        sock = _listening_socket(host, port, LISTEN_BACKLOG)
+    except OSError as exc:
+        print(f"plivo-mcp: cannot listen on {host}:{port}: {exc.strerror or exc}. Choose another with --port, "
+              "or stop what holds it.", file=sys.stderr)
+        return 2
+    from plivo_mcp.logs import get_logger
+
+    log = get_logger()
     if not config.http_token:
         log.warning("http_without_token", host=host, hint="any local process can call the tools")
     import uvicorn
 
     app = build_http_app(server, host=host, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins)
-    log.info("serving", transport="http", url=f"http://{host}:{port}{MCP_PATH}", tools=len(server.specs),
+    bound = sock.getsockname()[1]
+    url_host = f"[{host}]" if ":" in host else host
+    log.info("serving", transport="http", url=f"http://{url_host}:{bound}{MCP_PATH}", tools=len(server.specs),
              auth="bearer" if config.http_token else "none",
              request_credentials=config.allow_request_credentials)
     # log_config=None: uvicorn logs through the root logger, which configure_logging sent to stderr as JSON.
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
-                server_header=False)
+    uv_config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", server_header=False,
+                               backlog=LISTEN_BACKLOG)
+    with sock, contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
+        uvicorn.Server(uv_config).run(sockets=[sock])
     return 0
+
+
+def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on accepted sockets whose proto says TCP, and without
+    # it every small answer waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 # --- per-request credentials ------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from plivo_mcp.http_app import allowed_hosts_for, build_http_app, serve_http
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.server import PlivoMCP
 from tests.conftest import REPO_ROOT
-from tests.helpers import call, server_for, serving
+from tests.helpers import call, clean_env, server_for, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -142,6 +142,21 @@ def test_refuses_a_non_loopback_bind_without_a_token(sb: Sandbox, capsys: pytest
     server = server_for(sb)
     assert serve_http(server, server.config, host="0.0.0.0", port=0) == 2
     assert "PLIVO_MCP_HTTP_TOKEN" in capsys.readouterr().err
+
+
+def test_a_busy_port_exits_2_with_one_line_naming_it() -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        port = held.getsockname()[1]
+        env = clean_env(PLIVO_AUTH_ID="MA" + "A" * 18, PLIVO_AUTH_TOKEN="token-0123456789")
+        proc = subprocess.run([sys.executable, "-m", "plivo_mcp", "serve", "--transport", "http", "--port", str(port)],
+                              cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "--port" in lines[0], lines
+    assert proc.stdout == ""
 
 
 # --- an MCP client over HTTP --------------------------------------------------------------------------------
