@@ -85,6 +85,18 @@ def test_unauthenticated_and_wrong_tokens_get_401_but_healthz_is_open(sb: Sandbo
         assert allowed.json()["result"]["serverInfo"]["name"] == "plivo-mcp"
 
 
+def test_only_post_reaches_the_mcp_endpoint(sb: Sandbox) -> None:
+    # Stateless JSON mode: no server-initiated event stream to open (the SDK held a GET open forever), no
+    # session to delete. Refused by the gate, answered at once.
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with http_server(sb) as (url, _):
+        for method in ("GET", "DELETE", "PUT", "OPTIONS"):
+            refused = httpx.request(method, f"{url}/mcp", headers={**MCP_HEADERS, **auth}, timeout=5)
+            assert refused.status_code == 405, method
+            assert refused.headers["allow"] == "POST" and refused.json()["error"] == "method_not_allowed"
+        assert httpx.get(f"{url}/mcp", timeout=5).status_code == 401  # the token is still checked first
+
+
 def test_bad_host_and_bad_origin_are_rejected(sb: Sandbox) -> None:
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with http_server(sb) as (url, _):
