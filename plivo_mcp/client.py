@@ -34,6 +34,7 @@ USER_AGENT = f"plivo-mcp/{__version__}"
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_+\-.@]{1,128}$")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _CHECK_WRITE = "The write may have been applied: check with a get or list before repeating it."
+_NOT_SENT = "Nothing was sent to Plivo (the connection could not be opened): retry once it is reachable."
 
 
 class UnsafePathSegment(PlivoToolError):
@@ -231,16 +232,23 @@ class PlivoClient:
                 response = await self._client().request(
                     method, self._account_path + path, params=query or None,
                     json=payload if not is_read else None, headers={"Authorization": self._authorization})
-        except httpx.TimeoutException as exc:
-            error = PlivoToolError("timeout", f"Plivo did not answer within {self._timeout_s:g}s",
-                                   hint="Retry; raise PLIVO_MCP_TIMEOUT if this keeps happening." if is_read
-                                   else _CHECK_WRITE)
-            if isinstance(exc, httpx.ConnectTimeout):
-                raise _Transient(error) from None  # nothing was sent yet
-            raise error from None
+        except httpx.ConnectTimeout:
+            # The connection never opened, so no byte of the request left: a write can simply be repeated.
+            raise _Transient(PlivoToolError(
+                "timeout", "the connection to Plivo timed out before the request was sent",
+                hint="Retry; check PLIVO_API_URL, the network or proxy if this keeps happening." if is_read
+                else _NOT_SENT)) from None
+        except httpx.TimeoutException:
+            raise PlivoToolError("timeout", f"Plivo did not answer within {self._timeout_s:g}s",
+                                 hint="Retry; raise PLIVO_MCP_TIMEOUT if this keeps happening." if is_read
+                                 else _CHECK_WRITE) from None
         except (httpx.UnsupportedProtocol, httpx.ProxyError) as exc:
             raise PlivoToolError("upstream_error", f"could not reach Plivo: {type(exc).__name__}",
                                  hint="Check PLIVO_API_URL and PLIVO_MCP_PROXY.") from None
+        except httpx.ConnectError as exc:
+            raise _Transient(PlivoToolError(
+                "upstream_error", f"could not connect to Plivo ({type(exc).__name__})",
+                hint="Check PLIVO_API_URL, the network or proxy, then retry." if is_read else _NOT_SENT)) from None
         except httpx.TransportError as exc:
             raise _Transient(PlivoToolError(
                 "upstream_error", f"the connection to Plivo failed before it answered ({type(exc).__name__})",

@@ -49,6 +49,14 @@ class Settings(BaseModel):
     callback_url: str | None = Field(None, alias="PLIVO_MCP_CALLBACK_URL")
     callback_method: Literal["GET", "POST"] = Field("POST", alias="PLIVO_MCP_CALLBACK_METHOD")
 
+    # HTTP transport, per connection: time to send a whole request (headers and body), time a connection may
+    # stay silent (new or between requests), and connections held at once (beyond: the longest waiting one is
+    # closed, or a 503 when all are busy).
+    http_request_timeout_s: float = Field(10.0, alias="PLIVO_MCP_HTTP_REQUEST_TIMEOUT_S", gt=0, le=600)
+    http_idle_timeout_s: float = Field(5.0, alias="PLIVO_MCP_HTTP_IDLE_TIMEOUT_S", gt=0, le=3600)
+    http_max_connections: int = Field(200, alias="PLIVO_MCP_HTTP_MAX_CONNECTIONS", ge=1, le=100000)
+
+
     @field_validator("plivo_api_url", "proxy", "callback_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:

@@ -10,11 +10,17 @@ are imported inside the functions that need them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import re
+import socket
 import sys
+import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from plivo_mcp import __version__
@@ -37,6 +43,7 @@ HEALTH_PATH = "/healthz"
 AUTH_ID_HEADER = "x-plivo-auth-id"
 AUTH_TOKEN_HEADER = "x-plivo-auth-token"
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+REJECTION_LOG_INTERVAL_S = 10.0
 
 
 
@@ -61,6 +68,25 @@ def _has_port(host: str) -> bool:
     return ":" in tail
 
 
+# host[:port] as RFC 9110 allows it in Host: a name or IPv4 address without ':', or a bracketed IPv6 address.
+_AUTHORITY = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[^\[\]:/@\s]+)(?::[0-9]{1,5})?")
+_ORIGIN = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://" + _AUTHORITY.pattern)
+# Headers whose value decides who the caller is or where the request is meant to go: exactly one each.
+_SINGLE_HEADERS = {b"authorization": "Authorization", b"host": "Host", b"origin": "Origin",
+                   AUTH_ID_HEADER.encode(): "X-Plivo-Auth-Id", AUTH_TOKEN_HEADER.encode(): "X-Plivo-Auth-Token"}
+
+
+def _repeated(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The name of the first identity header sent more than once, if any."""
+    seen: set[bytes] = set()
+    for name, _ in headers:
+        if name in _SINGLE_HEADERS:
+            if name in seen:
+                return _SINGLE_HEADERS[name]
+            seen.add(name)
+    return None
+
+
 def allowed_origins_for(extra: Iterable[str] = ()) -> list[str]:
     """Browser origins accepted: local pages (any port) and the operator's exact origins. No Origin passes."""
     local = [f"http://{name}" for name in _LOOPBACK_NAMES]
@@ -76,17 +102,70 @@ async def _respond(send: Send, status: int, body: dict[str, Any], headers: Itera
     await send({"type": "http.response.body", "body": payload})
 
 
+class LogThrottle:
+    """At most one line per key per `interval_s`; the lines left out in between are counted for the next one.
+
+    What a flood of refused requests or connections costs in logs: a line per reason every few seconds,
+    however many arrive. Keys are the code's own reasons, never request text, so the table stays small.
+    """
+
+    def __init__(self, interval_s: float = REJECTION_LOG_INTERVAL_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval_s = interval_s
+        self._clock = clock
+        self._last: dict[Any, float] = {}
+        self._suppressed: dict[Any, int] = {}
+        self._lock = threading.Lock()  # the SDK's and uvicorn's loggers may be called from worker threads
+
+    def admit(self, key: Any) -> int | None:
+        """None to leave this line out; otherwise how many lines with this key were left out before it."""
+        with self._lock:
+            now = self._clock()
+            last = self._last.get(key)
+            if last is not None and now - last < self.interval_s:
+                self._suppressed[key] = self._suppressed.get(key, 0) + 1
+                return None
+            self._last[key] = now
+            return self._suppressed.pop(key, 0)
+
+    def log(self, event: str, reason: str, **fields: Any) -> None:
+        """A warning `event` with `reason`, unless one with the same pair went out within the interval."""
+        suppressed = self.admit((event, reason))
+        if suppressed is None:
+            return
+        from plivo_mcp.logs import get_logger
+
+        if suppressed:
+            fields["suppressed"] = suppressed
+        get_logger("plivo_mcp.http").warning(event, reason=reason, **fields)
+
+
+# One per process: the gate and the connection layer of every app in it share the budget.
+REJECTIONS = LogThrottle()
+
+
+def _clip(value: bytes | str | None, limit: int = 100) -> str | None:
+    """A header value for a log line: request text, so cut short."""
+    if value is None:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
 class Gate:
-    """Pure ASGI layer in front of the SDK app: health check, bearer token, per-request credential headers.
+    """Pure ASGI layer in front of the SDK app: health check, bearer token, well-formed identity headers, POST
+    only on /mcp, per-request credential headers; every refusal (its own or the SDK's) logged at a bounded rate.
 
     Pure ASGI (not BaseHTTPMiddleware) so lifespan events reach the SDK app, which starts its session manager
     there, and responses are not buffered.
     """
 
-    def __init__(self, app: ASGIApp, *, token: str | None, allow_request_credentials: bool) -> None:
+    def __init__(self, app: ASGIApp, *, token: str | None, allow_request_credentials: bool,
+                 rejections: LogThrottle = REJECTIONS) -> None:
         self.app = app
         self._token_digest = hashlib.sha256(token.encode()).digest() if token else None
         self._allow_request_credentials = allow_request_credentials
+        self._rejections = rejections
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,17 +174,60 @@ class Gate:
         if scope["path"] == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
             await _respond(send, 200, {"status": "ok", "version": __version__})
             return
-        headers = dict(scope.get("headers") or [])
-        if self._token_digest is not None and not self._authorized(headers.get(b"authorization", b"")):
-            await _respond(send, 401, {"error": "unauthorized",
-                                       "hint": "send Authorization: Bearer <PLIVO_MCP_HTTP_TOKEN>"},
-                           [(b"www-authenticate", b'Bearer realm="plivo-mcp"')])
+        raw_headers = scope.get("headers") or []
+        headers = dict(raw_headers)
+        refusal = self._refusal(scope, raw_headers, headers)
+        if refusal is not None:
+            status, body, extra_headers = refusal
+            self._rejections.log("http_rejected", body["error"], status=status, method=_clip(scope["method"], 16),
+                                 path=_clip(scope["path"]))
+            await _respond(send, status, body, extra_headers)
             return
+
+        async def observed(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start" and message["status"] >= 400:
+                self._inner_rejected(scope, headers, message["status"])
+            await send(message)
+
+        await self.app(scope, receive, observed)
+
+    def _refusal(self, scope: Scope, raw_headers: Iterable[tuple[bytes, bytes]], headers: dict[bytes, bytes]
+                 ) -> tuple[int, dict[str, str], list[tuple[bytes, bytes]]] | None:
+        """(status, body, headers) of the answer that refuses this request, or None to pass it on."""
+        doubled = _repeated(raw_headers)
+        if doubled is not None:
+            # The gate and the SDK read headers differently (last value vs first): one value or a refusal.
+            return 400, {"error": "repeated_header", "hint": f"send one {doubled} header"}, []
+        if self._token_digest is not None and not self._authorized(headers.get(b"authorization", b"")):
+            return (401, {"error": "unauthorized", "hint": "send Authorization: Bearer <PLIVO_MCP_HTTP_TOKEN>"},
+                    [(b"www-authenticate", b'Bearer realm="plivo-mcp"')])
+        # The SDK's `name:*` patterns accept anything after the colon; only a numeric port may follow a name.
+        if not _AUTHORITY.fullmatch(headers.get(b"host", b"").decode("latin-1")):
+            return 421, {"error": "invalid_host", "hint": "the Host header is not host[:port]"}, []
+        origin = headers.get(b"origin")
+        if origin is not None and not _ORIGIN.fullmatch(origin.decode("latin-1")):
+            return 403, {"error": "invalid_origin", "hint": "the Origin header is not scheme://host[:port]"}, []
+        if scope["path"] == MCP_PATH and scope["method"] != "POST":
+            # Stateless JSON mode has no server-initiated stream (GET) and no session to end (DELETE); the SDK
+            # would hold a GET open as an event stream that never carries anything.
+            return (405, {"error": "method_not_allowed", "hint": "this server answers POST on /mcp only"},
+                    [(b"allow", b"POST")])
         problem = self._credential_problem(headers)
         if problem is not None:
-            await _respond(send, 400, {"error": "bad_credentials_headers", "hint": problem})
-            return
-        await self.app(scope, receive, send)
+            return 400, {"error": "bad_credentials_headers", "hint": problem}, []
+        return None
+
+    def _inner_rejected(self, scope: Scope, headers: dict[bytes, bytes], status: int) -> None:
+        fields: dict[str, Any] = {"status": status, "method": _clip(scope["method"], 16), "path": _clip(scope["path"])}
+        if status == 421:
+            fields["host"] = _clip(headers.get(b"host"))  # what to add to PLIVO_MCP_ALLOWED_HOSTS, if legitimate
+        elif status == 403:
+            fields["origin"] = _clip(headers.get(b"origin"))
+        try:
+            reason = HTTPStatus(status).name.lower()
+        except ValueError:
+            reason = f"status_{status}"
+        self._rejections.log("http_rejected", reason, **fields)
 
     def _authorized(self, header: bytes) -> bool:
         scheme, _, value = header.partition(b" ")
@@ -148,26 +270,62 @@ def build_http_app(server: PlivoMCP, *, host: str = "127.0.0.1", allowed_hosts: 
 
 def serve_http(server: PlivoMCP, config: Settings, *, host: str, port: int, allowed_hosts: Iterable[str] = (),
                allowed_origins: Iterable[str] = ()) -> int:
-    """Run uvicorn until interrupted. Refuses a non-loopback bind without a token (exit status 2)."""
-    from plivo_mcp.logs import get_logger
-
-    log = get_logger()
+    """Run uvicorn until interrupted. Refuses a non-loopback bind without a token, or a port it cannot listen on,
+    with one line on stderr and exit status 2."""
     if not config.http_token and not is_loopback(host):
         print(f"plivo-mcp: refusing to serve HTTP on {host} without PLIVO_MCP_HTTP_TOKEN: anyone who can reach "
               "it could use your Plivo account. Set a token or bind 127.0.0.1.", file=sys.stderr)
         return 2
-    if not config.http_token:
-        log.warning("http_without_token", host=host, hint="any local process can call the tools")
     import uvicorn
 
+    from plivo_mcp.http_connections import ConnectionLimits, plan_connections, protocol_for, throttle_library_logs
+
+    max_connections, backlog = plan_connections(config.http_max_connections)
+    try:
+        # Bound here rather than by uvicorn, which reports a busy port as a logged traceback and exit status 3.
+        sock = _listening_socket(host, port, backlog)
+    except OSError as exc:
+        print(f"plivo-mcp: cannot listen on {host}:{port}: {exc.strerror or exc}. Choose another with --port, "
+              "or stop what holds it.", file=sys.stderr)
+        return 2
+    from plivo_mcp.logs import get_logger
+
+    log = get_logger()
+    if not config.http_token:
+        log.warning("http_without_token", host=host, hint="any local process can call the tools")
+    if max_connections < config.http_max_connections:
+        log.warning("http_max_connections_lowered", configured=config.http_max_connections, used=max_connections,
+                    hint="the open-file limit (ulimit -n) is too low for PLIVO_MCP_HTTP_MAX_CONNECTIONS")
+    limits = ConnectionLimits(request_timeout_s=config.http_request_timeout_s, max_connections=max_connections)
+    throttle_library_logs(REJECTIONS)
     app = build_http_app(server, host=host, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins)
-    log.info("serving", transport="http", url=f"http://{host}:{port}{MCP_PATH}", tools=len(server.specs),
+    bound = sock.getsockname()[1]
+    url_host = f"[{host}]" if ":" in host else host
+    log.info("serving", transport="http", url=f"http://{url_host}:{bound}{MCP_PATH}", tools=len(server.specs),
              auth="bearer" if config.http_token else "none",
-             request_credentials=config.allow_request_credentials)
+             request_credentials=config.allow_request_credentials, max_connections=max_connections)
     # log_config=None: uvicorn logs through the root logger, which configure_logging sent to stderr as JSON.
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
-                server_header=False)
+    uv_config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", server_header=False,
+                               http=protocol_for(limits), timeout_keep_alive=config.http_idle_timeout_s,
+                               backlog=backlog)  # type: ignore[arg-type]
+    with sock, contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
+        uvicorn.Server(uv_config).run(sockets=[sock])
     return 0
+
+
+def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on accepted sockets whose proto says TCP, and without
+    # it every small answer waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 # --- per-request credentials ------------------------------------------------------------------------------

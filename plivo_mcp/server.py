@@ -119,10 +119,13 @@ class PlivoMCP(MCPServer):
         return result
 
     async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context | None) -> Any:
-        if name not in self.specs and (spec := EVERY_TOOL.get(name)) is not None:
-            return error_result(unavailable(spec, self.config))
-        if (tool := self._tool_manager.get_tool(name)) is not None and (
-                unknown := sorted(set(arguments or {}) - set(tool.parameters.get("properties", {})))):
+        tool = self._tool_manager.get_tool(name)
+        if name not in self.specs:
+            if (spec := EVERY_TOOL.get(name)) is not None:
+                return error_result(unavailable(spec, self.config))
+            if tool is None:  # not one added with add_tool either
+                return error_result(unknown_tool(name))
+        if tool is not None and (unknown := sorted(set(arguments or {}) - set(tool.parameters.get("properties", {})))):
             # The SDK would drop them silently: an assistant would believe a filter or an option applied.
             return error_result(unknown_arguments(unknown, tool))
         try:
@@ -178,6 +181,13 @@ def unknown_arguments(unknown: list[str], tool: Tool) -> PlivoToolError:
         error.hint = ("Asynchronous results go to the operator's endpoint (PLIVO_MCP_CALLBACK_URL), not to one "
                       "an assistant names; leave callback_url out.")
     return error
+
+
+def unknown_tool(name: str) -> PlivoToolError:
+    # The name is the caller's own text: echoed so the assistant sees its typo, but cut short.
+    shown = name if len(name) <= 64 else f"{name[:64]}..."
+    return PlivoToolError("unknown_tool", f"There is no tool named {shown!r}; nothing was done.",
+                          hint="Use the tools in tools/list.")
 
 
 def confirmation_failed(exc: BaseException) -> PlivoToolError:

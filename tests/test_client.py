@@ -296,3 +296,36 @@ async def test_cookies_an_upstream_sets_are_not_sent_back() -> None:
             assert await client.get("") == {"cookie_received": None}
         finally:
             await client.aclose()
+
+
+async def test_a_write_refused_at_connect_says_nothing_was_sent() -> None:
+    import socket
+
+    # A port held bound but not listening: the connection is refused before any byte of the write leaves.
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        client = RecordingClient(f"http://127.0.0.1:{held.getsockname()[1]}", "MA" + "A" * 18, "token-xyz")
+        with pytest.raises(PlivoToolError) as caught:
+            await client.post("Application/", {"app_name": "x"})
+    body = caught.value.to_body()
+    assert body["code"] == "upstream_error" and "ConnectError" in body["error"]
+    assert "nothing was sent" in body["hint"].lower() and "may have been applied" not in body["hint"]
+    assert client.waits == []  # writes are still never retried
+
+
+async def test_a_write_whose_connect_timed_out_says_nothing_was_sent() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("connect timed out", request=request)  # the sandbox cannot delay a connect
+
+    with pytest.raises(PlivoToolError) as caught:
+        await mocked(handler).post("Application/", {"app_name": "x"})
+    assert caught.value.code == "timeout" and "nothing was sent" in caught.value.hint.lower()  # type: ignore[operator]
+
+
+async def test_a_write_that_timed_out_after_sending_may_have_been_applied() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    with pytest.raises(PlivoToolError) as caught:
+        await mocked(handler).post("Application/", {"app_name": "x"})
+    assert caught.value.code == "timeout" and "may have been applied" in caught.value.hint  # type: ignore[operator]

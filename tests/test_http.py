@@ -25,7 +25,7 @@ from plivo_mcp.http_app import allowed_hosts_for, build_http_app, serve_http
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.server import PlivoMCP
 from tests.conftest import REPO_ROOT
-from tests.helpers import call, server_for, serving
+from tests.helpers import call, clean_env, server_for, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -85,6 +85,18 @@ def test_unauthenticated_and_wrong_tokens_get_401_but_healthz_is_open(sb: Sandbo
         assert allowed.json()["result"]["serverInfo"]["name"] == "plivo-mcp"
 
 
+def test_only_post_reaches_the_mcp_endpoint(sb: Sandbox) -> None:
+    # Stateless JSON mode: no server-initiated event stream to open (the SDK held a GET open forever), no
+    # session to delete. Refused by the gate, answered at once.
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with http_server(sb) as (url, _):
+        for method in ("GET", "DELETE", "PUT", "OPTIONS"):
+            refused = httpx.request(method, f"{url}/mcp", headers={**MCP_HEADERS, **auth}, timeout=5)
+            assert refused.status_code == 405, method
+            assert refused.headers["allow"] == "POST" and refused.json()["error"] == "method_not_allowed"
+        assert httpx.get(f"{url}/mcp", timeout=5).status_code == 401  # the token is still checked first
+
+
 def test_bad_host_and_bad_origin_are_rejected(sb: Sandbox) -> None:
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with http_server(sb) as (url, _):
@@ -93,6 +105,28 @@ def test_bad_host_and_bad_origin_are_rejected(sb: Sandbox) -> None:
         assert post(url, {**auth, "Origin": "https://evil.example"}).status_code == 403
         assert post(url, {**auth, "Origin": "http://localhost:5173"}).status_code == 200
         assert post(url, {**auth, "Host": "localhost"}).status_code == 200
+
+
+def test_ambiguous_or_malformed_headers_are_refused(sb: Sandbox) -> None:
+    # Two Authorization headers: the gate and the SDK could each read a different one. Refuse, do not pick one.
+    auth = ("Authorization", f"Bearer {TOKEN}")
+    with http_server(sb) as (url, _):
+        for pair in ([("Authorization", "Bearer wrong-token-0123456789abcdef"), auth], [auth, auth]):
+            twice = httpx.post(f"{url}/mcp", headers=[*MCP_HEADERS.items(), *pair], content=json.dumps(INIT),
+                               timeout=10)
+            assert twice.status_code == 400, pair
+            assert "Authorization" in twice.json()["hint"]
+        sub = {"X-Plivo-Auth-Id": "SA" + "A" * 18, "X-Plivo-Auth-Token": "token-0123456789"}
+        doubled = httpx.post(f"{url}/mcp", headers=[*MCP_HEADERS.items(), auth, *sub.items(),
+                                                   ("X-Plivo-Auth-Id", "SA" + "B" * 18)],
+                             content=json.dumps(INIT), timeout=10)
+        assert doubled.status_code == 400 and "X-Plivo-Auth-Id" in doubled.json()["hint"]
+        # A port that is not a number: the SDK's `localhost:*` pattern would take anything after the colon.
+        for host in ("localhost:evil.example", "127.0.0.1:80:evil.example", "localhost:", "[::1]:x"):
+            assert post(url, {"Authorization": f"Bearer {TOKEN}", "Host": host}).status_code == 421, host
+        assert post(url, {"Authorization": f"Bearer {TOKEN}", "Origin": "http://localhost:evil.example"}
+                    ).status_code == 403
+        assert post(url, {"Authorization": f"Bearer {TOKEN}", "Host": "[::1]:8000"}).status_code == 200
 
 
 def test_wildcard_bind_keeps_host_checks_and_allows_named_hosts(sb: Sandbox) -> None:
@@ -120,6 +154,21 @@ def test_refuses_a_non_loopback_bind_without_a_token(sb: Sandbox, capsys: pytest
     server = server_for(sb)
     assert serve_http(server, server.config, host="0.0.0.0", port=0) == 2
     assert "PLIVO_MCP_HTTP_TOKEN" in capsys.readouterr().err
+
+
+def test_a_busy_port_exits_2_with_one_line_naming_it() -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        port = held.getsockname()[1]
+        env = clean_env(PLIVO_AUTH_ID="MA" + "A" * 18, PLIVO_AUTH_TOKEN="token-0123456789")
+        proc = subprocess.run([sys.executable, "-m", "plivo_mcp", "serve", "--transport", "http", "--port", str(port)],
+                              cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "--port" in lines[0], lines
+    assert proc.stdout == ""
 
 
 # --- an MCP client over HTTP --------------------------------------------------------------------------------

@@ -83,3 +83,15 @@ def test_cli_version_and_sandbox_flag_without_subcommand():
     out = subprocess.run([sys.executable, "-m", "plivo_mcp", "--version"], capture_output=True, text=True,
                          timeout=60)
     assert out.returncode == 0 and out.stdout.startswith("plivo-mcp ")
+
+
+async def test_an_unknown_tool_gets_the_json_error_shape(client: Client) -> None:
+    result = await client.call_tool("send_fax", {"to": "+14155550100"})
+    assert result.is_error
+    error = json.loads(result.content[0].text)["error"]  # JSON, not the SDK's plain "Unknown tool" text
+    assert error["code"] == "unknown_tool" and "send_fax" in error["error"]
+    assert "tools/list" in error["hint"]
+    long_name = "x" * 5000
+    result = await client.call_tool(long_name, {})
+    error = json.loads(result.content[0].text)["error"]
+    assert error["code"] == "unknown_tool" and len(error["error"]) < 300  # the name is echoed, not all of it
