@@ -17,8 +17,6 @@ import json
 import re
 import socket
 import sys
-import threading
-import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -26,12 +24,16 @@ from typing import TYPE_CHECKING, Any
 from plivo_mcp import __version__
 from plivo_mcp.config import AUTH_ID_PATTERN
 from plivo_mcp.hosts import is_loopback
+from plivo_mcp.log_throttle import REJECTIONS, LogThrottle
 
 if TYPE_CHECKING:
-    from mcp.server.mcpserver import Context
+    from mcp.server.mcpserver import Context, MCPServer
 
     from plivo_mcp.config import Settings
-    from plivo_mcp.server import PlivoMCP
+    from plivo_mcp.core.deps import ToolHost
+
+    class PlivoMCP(ToolHost, MCPServer):  # the server as seen from here, without importing it (no cycle)
+        specs: dict[str, Any]
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -43,7 +45,6 @@ HEALTH_PATH = "/healthz"
 AUTH_ID_HEADER = "x-plivo-auth-id"
 AUTH_TOKEN_HEADER = "x-plivo-auth-token"
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-REJECTION_LOG_INTERVAL_S = 10.0
 
 
 
@@ -102,46 +103,6 @@ async def _respond(send: Send, status: int, body: dict[str, Any], headers: Itera
     await send({"type": "http.response.body", "body": payload})
 
 
-class LogThrottle:
-    """At most one line per key per `interval_s`; the lines left out in between are counted for the next one.
-
-    What a flood of refused requests or connections costs in logs: a line per reason every few seconds,
-    however many arrive. Keys are the code's own reasons, never request text, so the table stays small.
-    """
-
-    def __init__(self, interval_s: float = REJECTION_LOG_INTERVAL_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval_s = interval_s
-        self._clock = clock
-        self._last: dict[Any, float] = {}
-        self._suppressed: dict[Any, int] = {}
-        self._lock = threading.Lock()  # the SDK's and uvicorn's loggers may be called from worker threads
-
-    def admit(self, key: Any) -> int | None:
-        """None to leave this line out; otherwise how many lines with this key were left out before it."""
-        with self._lock:
-            now = self._clock()
-            last = self._last.get(key)
-            if last is not None and now - last < self.interval_s:
-                self._suppressed[key] = self._suppressed.get(key, 0) + 1
-                return None
-            self._last[key] = now
-            return self._suppressed.pop(key, 0)
-
-    def log(self, event: str, reason: str, **fields: Any) -> None:
-        """A warning `event` with `reason`, unless one with the same pair went out within the interval."""
-        suppressed = self.admit((event, reason))
-        if suppressed is None:
-            return
-        from plivo_mcp.logs import get_logger
-
-        if suppressed:
-            fields["suppressed"] = suppressed
-        get_logger("plivo_mcp.http").warning(event, reason=reason, **fields)
-
-
-# One per process: the gate and the connection layer of every app in it share the budget.
-REJECTIONS = LogThrottle()
 
 
 def _clip(value: bytes | str | None, limit: int = 100) -> str | None:

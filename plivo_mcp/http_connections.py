@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from plivo_mcp.http_app import REJECTIONS, LogThrottle
+from plivo_mcp.log_throttle import REJECTIONS, LogThrottle
 
 # File descriptors kept free besides the inbound connections: outbound Plivo connections (about one per request
 # in flight, hence two per inbound connection), the sandbox, log and library files.
