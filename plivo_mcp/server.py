@@ -242,6 +242,9 @@ def run_server(args: argparse.Namespace) -> int:
         if getattr(args, "transport", "stdio") == "http":
             from plivo_mcp.http_app import serve_http
 
+            # Which Plivo API this server talks to, as the stdio line below says too.
+            get_logger().info("plivo_api", api_url=config.plivo_api_url, sandbox=sandbox is not None,
+                              read_only=config.read_only)
             return serve_http(server, config, host=args.host, port=args.port, allowed_hosts=args.allow_host or (),
                               allowed_origins=args.allow_origin or ())
         get_logger().info("serving", transport="stdio", api_url=config.plivo_api_url, tools=len(server.specs),
