@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.types import CallToolResult, TextContent
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from plivo_mcp.errors import PlivoToolError, invalid_argument
 from plivo_mcp.secrets import KNOWN_SECRETS, SECRET_KEYS, mask_secrets
@@ -24,16 +24,43 @@ if TYPE_CHECKING:
     from plivo_mcp.client import PlivoClient
 
 # --- parameter types -------------------------------------------------------------------------------------
+# Each schema shows the canonical form; the server also takes the forms real clients send on their own:
+# JSON integers for ids and numbers (the MCP Inspector's CLI parses `app_id=123` as a number) and lower-case
+# country codes. Ids stay strings in the schema so that assistants keep sending them as strings: a
+# JavaScript client rounds any JSON number beyond 2**53, and 17-digit application ids are beyond it.
+MAX_EXACT_JSON_INTEGER = 2**53 - 1
+
+
+def _digits_of_integer(value: Any) -> Any:
+    """A JSON integer given for an id or number, as its digits; the pattern check follows as for a string."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > MAX_EXACT_JSON_INTEGER:
+            raise ValueError("as a JSON number this is beyond 2**53, where clients may already have rounded it "
+                             "to another id: send it as a string")
+        return str(value)
+    return value
+
+
+def _ascii_upper(value: Any) -> Any:
+    # ASCII only: "ß".upper() is "SS", a country code nobody typed.
+    return value.upper() if isinstance(value, str) and value.isascii() else value
+
+
 Limit = Annotated[int, Field(ge=1, le=20, description="Page size.")]
 Offset = Annotated[int, Field(ge=0, description="Items to skip.")]
 AllPages = Annotated[bool, Field(description="Fetch all pages from offset, up to max_items.")]
 MaxItems = Annotated[int, Field(ge=1, le=1000, description="Item cap for all_pages.")]
 Fields = Annotated[str | None, Field(description="Extra fields, comma-separated, or 'all'.")]
 SubaccountId = Annotated[str, Field(pattern=r"^SA[A-Z0-9]{18}$", description="Subaccount auth id.")]
-AppId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Application id.")]
-EndpointId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Endpoint id.")]
-Number = Annotated[str, Field(pattern=r"^\+?[1-9][0-9]{5,15}$", description="Phone number, E.164 digits.")]
-CountryIso = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2 country, e.g. US.")]
+# The constraints come first so that they stay in the JSON schema; the validator runs before them.
+AppId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Application id."),
+                  BeforeValidator(_digits_of_integer)]
+EndpointId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Endpoint id."),
+                       BeforeValidator(_digits_of_integer)]
+Number = Annotated[str, Field(pattern=r"^\+?[1-9][0-9]{5,15}$", description="Phone number, E.164 digits."),
+                   BeforeValidator(_digits_of_integer)]
+CountryIso = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 alpha-2 country, e.g. US."),
+                       BeforeValidator(_ascii_upper)]
 HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2048,
                                json_schema_extra={"format": "uri"}, description="http(s) URL.")]
 HttpMethod = Literal["GET", "POST"]

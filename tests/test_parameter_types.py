@@ -1,0 +1,62 @@
+"""The shared parameter types (plivo_mcp/tools/common.py) as clients really send them, through an MCP client.
+
+Real clients differ from the schema's canonical form: the MCP Inspector's CLI turns `app_id=123` into a JSON
+number, people type `us`, the real API's application names have spaces, and clients that convert schemas to
+strict mode (the OpenAI Agents SDK) send `null` for every optional argument they leave out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from plivo_mcp.sandbox import Sandbox
+from tests.helpers import err, ok
+
+pytestmark = pytest.mark.anyio
+
+
+# --- ids and numbers as JSON numbers ----------------------------------------------------------------------
+
+async def test_ids_and_numbers_sent_as_json_integers_are_accepted(sb: Sandbox, client: Client) -> None:
+    app_id = sb.store.create_application(sb.auth_id, "ivr", "https://example.com/answer")
+    endpoint_id = sb.store.create_endpoint(sb.auth_id, "alice", "secret123", "Alice", app_id=app_id)
+    number = sb.store.rent_number(sb.auth_id, alias="front desk")
+    endpoint = await ok(client, "get_endpoint", {"endpoint_id": int(endpoint_id)})
+    assert endpoint["endpoint_id"] == endpoint_id
+    rented = await ok(client, "get_number", {"number": int(number.removeprefix("+"))})
+    assert rented["number"] == number.removeprefix("+") and rented["alias"] == "front desk"
+    # An application id as a small integer passes validation and is looked up as its digits.
+    error = await err(client, "get_application", {"app_id": 4242})
+    assert error["code"] == "not_found"
+
+
+async def test_an_id_too_large_for_an_exact_json_number_is_refused_by_name(sb: Sandbox, client: Client) -> None:
+    # 74286672997330179 parsed as a JavaScript number is 74286672997330180: a different application.
+    app_id = sb.store.create_application(sb.auth_id, "ivr", "https://example.com/answer")
+    error = await err(client, "get_application", {"app_id": int(app_id)})
+    assert error["code"] == "invalid_argument" and error["parameter"] == "app_id"
+    assert "send it as a string" in error["error"]
+    assert (await ok(client, "get_application", {"app_id": app_id}))["app_id"] == app_id  # the string form works
+
+
+@pytest.mark.parametrize("value", [True, -5, 1.5])
+async def test_ids_keep_refusing_what_is_not_a_positive_integer(client: Client, value: Any) -> None:
+    error = await err(client, "get_endpoint", {"endpoint_id": value})
+    assert error["code"] == "invalid_argument" and error["parameter"] == "endpoint_id"
+
+
+async def test_country_iso_accepts_lower_case(client: Client) -> None:
+    pricing = await ok(client, "get_pricing", {"country_iso": "us"})
+    assert pricing["country_iso"] == "US"
+    found = await ok(client, "search_phone_numbers", {"country_iso": "gb", "limit": 1})
+    assert found["page"]["returned"] == 1
+
+
+@pytest.mark.parametrize("value", ["ß", "u", "USA", "u1"])
+async def test_country_iso_still_refuses_what_is_no_country_code(client: Client, value: str) -> None:
+    # "ß".upper() is "SS" (South Sudan): only ASCII letters are upper-cased.
+    error = await err(client, "get_pricing", {"country_iso": value})
+    assert error["parameter"] == "country_iso"
