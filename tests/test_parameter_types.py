@@ -42,6 +42,14 @@ async def test_an_id_too_large_for_an_exact_json_number_is_refused_by_name(sb: S
     assert (await ok(client, "get_application", {"app_id": app_id}))["app_id"] == app_id  # the string form works
 
 
+async def test_the_schemas_say_ids_and_numbers_may_be_integers(client: Client) -> None:
+    tools = {t.name: t.input_schema["properties"] for t in (await client.list_tools()).tools}
+    for tool, parameter in (("get_application", "app_id"), ("get_endpoint", "endpoint_id"), ("get_number", "number"),
+                            ("update_number", "app_id"), ("delete_application", "new_endpoint_application")):
+        assert tools[tool][parameter]["type"] == ["string", "integer"], (tool, parameter)
+    assert tools["get_subaccount"]["subaccount_id"]["type"] == "string"  # SA...: never a number
+
+
 @pytest.mark.parametrize("value", [True, -5, 1.5])
 async def test_ids_keep_refusing_what_is_not_a_positive_integer(client: Client, value: Any) -> None:
     error = await err(client, "get_endpoint", {"endpoint_id": value})

@@ -24,10 +24,10 @@ if TYPE_CHECKING:
     from plivo_mcp.client import PlivoClient
 
 # --- parameter types -------------------------------------------------------------------------------------
-# Each schema shows the canonical form; the server also takes the forms real clients send on their own:
-# JSON integers for ids and numbers (the MCP Inspector's CLI parses `app_id=123` as a number) and lower-case
-# country codes. Ids stay strings in the schema so that assistants keep sending them as strings: a
-# JavaScript client rounds any JSON number beyond 2**53, and 17-digit application ids are beyond it.
+# Real clients send some values in their own form: the MCP Inspector's CLI parses `app_id=123` into a JSON
+# number, people type `us`. Ids and numbers are `["string", "integer"]` in the schema and an integer is taken as
+# its digits, up to 2**53: past that a JavaScript client has already rounded it (74286672997330179 arrives as
+# 74286672997330180, another application), so it is refused by name with a request to send a string.
 MAX_EXACT_JSON_INTEGER = 2**53 - 1
 
 
@@ -53,12 +53,13 @@ MaxItems = Annotated[int, Field(ge=1, le=1000, description="Item cap for all_pag
 Fields = Annotated[str | None, Field(description="Extra fields, comma-separated, or 'all'.")]
 SubaccountId = Annotated[str, Field(pattern=r"^SA[A-Z0-9]{18}$", description="Subaccount auth id.")]
 # The constraints come first so that they stay in the JSON schema; the validator runs before them.
-AppId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Application id."),
-                  BeforeValidator(_digits_of_integer)]
-EndpointId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Endpoint id."),
-                       BeforeValidator(_digits_of_integer)]
-Number = Annotated[str, Field(pattern=r"^\+?[1-9][0-9]{5,15}$", description="Phone number, E.164 digits."),
-                   BeforeValidator(_digits_of_integer)]
+_STRING_OR_INTEGER = {"type": ["string", "integer"]}
+AppId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Application id.",
+                             json_schema_extra=_STRING_OR_INTEGER), BeforeValidator(_digits_of_integer)]
+EndpointId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Endpoint id.",
+                                  json_schema_extra=_STRING_OR_INTEGER), BeforeValidator(_digits_of_integer)]
+Number = Annotated[str, Field(pattern=r"^\+?[1-9][0-9]{5,15}$", description="Phone number, E.164 digits.",
+                              json_schema_extra=_STRING_OR_INTEGER), BeforeValidator(_digits_of_integer)]
 CountryIso = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 alpha-2 country, e.g. US."),
                        BeforeValidator(_ascii_upper)]
 HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2048,
