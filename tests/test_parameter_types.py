@@ -13,7 +13,7 @@ import pytest
 from mcp import Client
 
 from plivo_mcp.sandbox import Sandbox
-from tests.helpers import err, ok
+from tests.helpers import call, err, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -68,3 +68,26 @@ async def test_country_iso_still_refuses_what_is_no_country_code(client: Client,
     # "ß".upper() is "SS" (South Sudan): only ASCII letters are upper-cased.
     error = await err(client, "get_pricing", {"country_iso": value})
     assert error["parameter"] == "country_iso"
+
+
+# --- application names as the real API takes them ---------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["Test Application", "Demo Conference", "0.8522478089992022", "Café – ground floor",
+                                  "x" * 200])
+async def test_application_names_the_real_api_accepts_are_sent_on(sb: Sandbox, client: Client, name: str) -> None:
+    for tool, args in (("create_application", {"app_name": name, "answer_url": "https://example.com/a"}),
+                       ("list_applications", {"app_name": name})):
+        sent_before = sb.request_count
+        is_error, data = await call(client, tool, args)
+        # This server lets the name through to the API (the sandbox applies the same rule on its own side; an
+        # answer from it carries an api_id, a refusal by this server's validation never does).
+        assert sb.request_count == sent_before + 1, data
+        assert not is_error or data["error"].get("api_id"), data
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 201, "tab\there", "new\nline", "zero\u200bwidth", "bidi\u202e"])
+async def test_application_names_that_are_refused_by_name(sb: Sandbox, client: Client, name: str) -> None:
+    before = sb.store.snapshot()
+    error = await err(client, "create_application", {"app_name": name, "answer_url": "https://example.com/a"})
+    assert error["code"] == "invalid_argument" and error["parameter"] == "app_name"
+    assert sb.store.snapshot() == before

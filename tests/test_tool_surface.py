@@ -85,7 +85,7 @@ async def test_api_constraints_are_in_the_schemas():
     assert tools["get_pricing"]["country_iso"]["pattern"] == "^[A-Za-z]{2}$"  # lower case is upper-cased
     assert tools["create_application"]["answer_method"]["enum"] == ["GET", "POST"]
     assert tools["create_application"]["answer_url"]["format"] == "uri"
-    assert tools["create_application"]["app_name"]["pattern"] == "^[A-Za-z0-9_-]+$"
+    assert tools["create_application"]["app_name"]["maxLength"] == 200
     assert "callback_url" in tools["create_subaccount"] and "callback_method" in tools["delete_application"]
 
 

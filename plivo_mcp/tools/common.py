@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import json
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.types import CallToolResult, TextContent
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from plivo_mcp.errors import PlivoToolError, invalid_argument
 from plivo_mcp.secrets import KNOWN_SECRETS, SECRET_KEYS, mask_secrets
@@ -46,6 +47,14 @@ def _ascii_upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) and value.isascii() else value
 
 
+def _printable_name(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    if any(unicodedata.category(c).startswith("C") for c in value):
+        raise ValueError("must not contain control or invisible formatting characters")
+    return value
+
+
 Limit = Annotated[int, Field(ge=1, le=20, description="Page size.")]
 Offset = Annotated[int, Field(ge=0, description="Items to skip.")]
 AllPages = Annotated[bool, Field(description="Fetch all pages from offset, up to max_items.")]
@@ -65,7 +74,9 @@ CountryIso = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 316
 HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2048,
                                json_schema_extra={"format": "uri"}, description="http(s) URL.")]
 HttpMethod = Literal["GET", "POST"]
-AppName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$", description="Letters, digits, - and _ only.")]
+# What the real API takes ("Test Application", "0.8522478089992022"); the sandbox applies the same rule.
+AppName = Annotated[str, AfterValidator(_printable_name),
+                    Field(min_length=1, max_length=200, description="Application name.")]
 CallbackUrl = Annotated[str | None, Field(pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2048,
                                           json_schema_extra={"format": "uri"},
                                           description="Async: Plivo posts the result here.")]
