@@ -23,7 +23,7 @@ from plivo_mcp.config import ConfigError, Settings, load_settings
 from plivo_mcp.errors import PlivoToolError, invalid_argument
 from plivo_mcp.guard import Guard
 from plivo_mcp.tools import REGISTRY, ToolSpec
-from plivo_mcp.tools.common import compact_input_schema, error_result
+from plivo_mcp.tools.common import compact_input_schema, error_result, without_null_options
 
 INSTRUCTIONS = (
     "Manage a Plivo account. Lists page with limit/offset: follow page.next_offset until null, or pass "
@@ -105,6 +105,8 @@ class PlivoMCP(MCPServer):
     async def _call_tool(self, name: str, arguments: dict[str, Any], context: Context | None) -> Any:
         if name not in self.specs and (spec := REGISTRY_BY_NAME.get(name)) is not None:
             return error_result(unavailable(spec, self.config))
+        if (tool := self._tool_manager.get_tool(name)) is not None:
+            arguments = without_null_options(arguments, tool.parameters.get("required", ()))
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:

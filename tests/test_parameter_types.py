@@ -91,3 +91,58 @@ async def test_application_names_that_are_refused_by_name(sb: Sandbox, client: C
     error = await err(client, "create_application", {"app_name": name, "answer_url": "https://example.com/a"})
     assert error["code"] == "invalid_argument" and error["parameter"] == "app_name"
     assert sb.store.snapshot() == before
+
+
+# --- null for every optional argument (strict-mode clients) -----------------------------------------------
+
+def required_arguments(sb: Sandbox) -> dict[str, dict[str, Any]]:
+    """Valid values for every tool's required arguments, on objects seeded in `sb`."""
+    sa, _ = sb.store.create_subaccount(sb.auth_id, "Strict Tenant")
+    app_id = sb.store.create_application(sb.auth_id, "strict", "https://example.com/answer")
+    endpoint_id = sb.store.create_endpoint(sb.auth_id, "strict", "secret123", "Strict", app_id=app_id)
+    number = sb.store.rent_number(sb.auth_id)
+    for_sale = sb.store.snapshot()["inventory"][0]["number"]
+    return {
+        "get_application": {"app_id": app_id}, "update_application": {"app_id": app_id},
+        "delete_application": {"app_id": app_id},
+        "create_application": {"app_name": "strict_two", "answer_url": "https://example.com/a"},
+        "get_endpoint": {"endpoint_id": endpoint_id}, "update_endpoint": {"endpoint_id": endpoint_id},
+        "delete_endpoint": {"endpoint_id": endpoint_id},
+        "create_endpoint": {"username": "strictly", "password": "secret123", "alias": "Strictly"},
+        "get_number": {"number": number}, "update_number": {"number": number}, "unrent_number": {"number": number},
+        "buy_phone_number": {"number": for_sale},
+        "search_phone_numbers": {"country_iso": "US"}, "get_pricing": {"country_iso": "US"},
+        "get_subaccount": {"subaccount_id": sa}, "update_subaccount": {"subaccount_id": sa},
+        "delete_subaccount": {"subaccount_id": sa}, "create_subaccount": {"name": "Strict Two"},
+    }
+
+
+async def test_every_optional_argument_may_be_null(sb: Sandbox, client: Client) -> None:
+    required = required_arguments(sb)
+    answers = {}
+    for tool in (await client.list_tools()).tools:
+        optional = set(tool.input_schema["properties"]) - set(tool.input_schema.get("required", []))
+        args = {**required.get(tool.name, {}), **dict.fromkeys(optional)}
+        is_error, data = await call(client, tool.name, args)
+        if is_error:  # only "nothing to change" from an update given no field: never a null refused
+            message = data["error"]["error"]
+            assert tool.name.startswith("update_") and "give" in message and "Input should" not in message, data
+        answers[tool.name] = data
+    # null meant "not given": the defaults applied
+    assert answers["list_applications"]["page"]["limit"] == 20 and answers["list_applications"]["page"]["offset"] == 0
+    assert answers["delete_application"]["status"] == "confirmation_required"
+    assert answers["delete_application"]["preview"]["cascade"] is True
+    created = next(a for a in sb.store.snapshot()["accounts"] if a["name"] == "Strict Two")
+    assert created["enabled"] == 0  # create_subaccount's enabled defaults to false
+
+
+async def test_a_required_argument_sent_as_null_is_still_refused_by_name(client: Client) -> None:
+    error = await err(client, "get_application", {"app_id": None})
+    assert error["code"] == "invalid_argument" and error["parameter"] == "app_id"
+
+
+async def test_offset_has_an_upper_bound(client: Client) -> None:
+    error = await err(client, "list_applications", {"offset": 100001})
+    assert error["code"] == "invalid_argument" and error["parameter"] == "offset"
+    page = await ok(client, "list_applications", {"offset": 100000})
+    assert page["items"] == [] and page["page"]["offset"] == 100000

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -56,7 +56,7 @@ def _printable_name(value: str) -> str:
 
 
 Limit = Annotated[int, Field(ge=1, le=20, description="Page size.")]
-Offset = Annotated[int, Field(ge=0, description="Items to skip.")]
+Offset = Annotated[int, Field(ge=0, le=100000, description="Items to skip.")]
 AllPages = Annotated[bool, Field(description="Fetch all pages from offset, up to max_items.")]
 MaxItems = Annotated[int, Field(ge=1, le=1000, description="Item cap for all_pages.")]
 Fields = Annotated[str | None, Field(description="Extra fields, comma-separated, or 'all'.")]
@@ -81,6 +81,18 @@ CallbackUrl = Annotated[str | None, Field(pattern=r"^https?://[^\s/?#]+[^\s]*$",
                                           json_schema_extra={"format": "uri"},
                                           description="Async: Plivo posts the result here.")]
 CallbackMethod = Annotated[HttpMethod | None, Field(description="callback_url method (default POST).")]
+
+
+def without_null_options(arguments: dict[str, Any] | None, required: Iterable[str]) -> dict[str, Any]:
+    """The arguments with every optional one sent as null left out: null means "not given", the default applies.
+
+    Clients that convert schemas to strict mode (the OpenAI Agents SDK) make every argument required and send
+    null for each optional one they leave out; an optional integer or boolean would refuse it. One rule here,
+    before validation, covers every tool's options (limit, offset, all_pages, max_items, enabled, cascade...).
+    A required argument sent as null stays, and is refused by name.
+    """
+    keep = set(required)
+    return {name: value for name, value in (arguments or {}).items() if value is not None or name in keep}
 
 
 # --- the decorator ---------------------------------------------------------------------------------------
