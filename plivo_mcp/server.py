@@ -71,14 +71,9 @@ class PlivoMCP(MCPServer):
         return self.client
 
     async def run_stdio_async(self) -> None:
-        from plivo_mcp.stdio import loop_native_stdio, loop_native_stdio_possible
+        from plivo_mcp.stdio import serve_stdio
 
-        if not loop_native_stdio_possible():
-            return await super().run_stdio_async()
-        from mcp.server.stdio import stdio_server
-
-        async with loop_native_stdio() as (stdin, stdout), stdio_server(stdin=stdin, stdout=stdout) as streams:
-            await self._lowlevel_server.run(*streams, self._lowlevel_server.create_initialization_options())
+        await serve_stdio(self._lowlevel_server)
 
     async def read_resource(self, uri: Any, context: Context | None = None) -> Any:
         from plivo_mcp.resources import reading_with
