@@ -20,6 +20,9 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
 def _serve_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sandbox", action="store_true",
                    help="start the embedded Plivo sandbox on a free loopback port and serve against it")
+    p.add_argument("--db", metavar="PATH",
+                   help="with --sandbox: keep the sandbox's state in this SQLite file, so it survives from one "
+                        "session (process) to the next; default: in memory, gone when the session ends")
     p.add_argument("--sandbox-latency-ms", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--read-only", action="store_true", help="offer only read-only tools")
     p.add_argument("--transport", choices=("stdio", "http"), default="stdio",

@@ -217,10 +217,20 @@ def run_server(args: argparse.Namespace) -> int:
     if getattr(args, "read_only", False):
         overrides["read_only"] = True
     sandbox = None
+    db = getattr(args, "db", None)
+    if db and not args.sandbox:
+        print("plivo-mcp: --db needs --sandbox (it is where the embedded sandbox keeps its state)", file=sys.stderr)
+        return 2
     if args.sandbox:
+        import sqlite3
+
         from plivo_mcp.sandbox import Sandbox
 
-        sandbox = Sandbox(latency_ms=args.sandbox_latency_ms)
+        try:
+            sandbox = Sandbox(db=db or ":memory:", latency_ms=args.sandbox_latency_ms)
+        except sqlite3.Error as exc:
+            print(f"plivo-mcp: --db {db}: cannot use it as the sandbox's SQLite file ({exc})", file=sys.stderr)
+            return 2
         url = sandbox.start(host="127.0.0.1", port=0)
         overrides.update(PLIVO_AUTH_ID=sandbox.auth_id, PLIVO_AUTH_TOKEN=sandbox.auth_token, PLIVO_API_URL=url)
     try:

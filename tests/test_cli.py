@@ -6,9 +6,14 @@ import json
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
-from tests.helpers import clean_env
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+
+from tests.helpers import clean_env, ok
 
 
 def log_lines_until_serving(args: list[str], **env: str) -> list[dict[str, Any]]:
@@ -40,3 +45,27 @@ def test_http_serve_logs_the_plivo_api_url_at_start() -> None:
 def test_stdio_serve_logs_the_plivo_api_url_at_start() -> None:
     lines = log_lines_until_serving(["serve", "--sandbox"])
     assert lines[-1]["event"] == "serving" and lines[-1]["api_url"].startswith("http://127.0.0.1:")
+
+
+@pytest.mark.anyio
+async def test_serve_sandbox_with_db_keeps_state_across_sessions(tmp_path: Path) -> None:
+    # Clients that open a new session (a new process) per call see what the previous one created.
+    db = tmp_path / "sandbox.db"
+    params = StdioServerParameters(command=sys.executable,
+                                   args=["-m", "plivo_mcp", "serve", "--sandbox", "--db", str(db)],
+                                   env=clean_env(PLIVO_MCP_LOG_LEVEL="warning"))
+    async with Client(params) as first:
+        created = await ok(first, "create_subaccount", {"name": "Kept Across Sessions"})
+    async with Client(params) as second:
+        listed = await ok(second, "list_subaccounts", {})
+    assert created["auth_id"] in {item["auth_id"] for item in listed["items"]}
+
+
+def test_serve_db_without_sandbox_or_unopenable_is_a_configuration_error(tmp_path: Path) -> None:
+    for args, says in ((["serve", "--db", str(tmp_path / "x.db")], "--db needs --sandbox"),
+                       (["serve", "--sandbox", "--db", str(tmp_path / "missing" / "x.db")], "--db")):
+        proc = subprocess.run([sys.executable, "-m", "plivo_mcp", *args], env=clean_env(), capture_output=True,
+                              text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 2 and proc.stdout == ""
+        (line,) = proc.stderr.strip().splitlines()
+        assert says in line, line
