@@ -6,9 +6,11 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
@@ -69,3 +71,44 @@ def test_serve_db_without_sandbox_or_unopenable_is_a_configuration_error(tmp_pat
         assert proc.returncode == 2 and proc.stdout == ""
         (line,) = proc.stderr.strip().splitlines()
         assert says in line, line
+
+
+# --- logging ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("level", ["DEBUG", "Info"])
+def test_log_level_is_accepted_in_any_case(level: str) -> None:
+    lines = log_lines_until_serving(["serve", "--sandbox"], PLIVO_MCP_LOG_LEVEL=level)
+    assert lines and lines[-1]["event"] == "serving"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", ["legacy", "auto"])  # the handshake era (most clients today) and 2026-07-28
+async def test_http_logs_one_line_per_call_without_the_sdks_per_request_noise(mode: str) -> None:
+    from tests.test_http import _free_port, mcp_client
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "plivo_mcp", "serve", "--sandbox", "--transport", "http",
+                             "--port", str(port)], env=clean_env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # readiness: the process must import and bind; poll its health endpoint, bounded
+            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the HTTP server did not become healthy in 30 s"
+            time.sleep(0.05)
+        async with mcp_client(url, token=None, mode=mode) as client:
+            await client.list_tools()
+            for _ in range(5):
+                await ok(client, "get_account")
+    finally:
+        proc.terminate()
+        stderr = proc.communicate(timeout=30)[1]
+    lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    assert [line["tool"] for line in lines if line["event"] == "tool_call"] == ["get_account"] * 5
+    noise = [line for line in lines if line["event"].startswith("Terminating session")]
+    assert not noise, f"{len(noise)} of {len(lines)} log lines are the SDK's per-request session noise"
