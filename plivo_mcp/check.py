@@ -40,9 +40,7 @@ def run_check() -> int:
 async def _check(config: Any) -> int:
     from plivo_mcp.client import PlivoClient
     from plivo_mcp.errors import PlivoToolError
-    from plivo_mcp.secrets import KNOWN_SECRETS
 
-    KNOWN_SECRETS.add(config.plivo_auth_token, pinned=True)  # masked in any error text that echoes it
     client = PlivoClient.from_settings(config)
     client.retry_attempts = 1  # a diagnosis, not a conversation: report the first failure as it is
     url = f"{client.base_url}/v1/Account/{client.auth_id}/"
@@ -62,10 +60,19 @@ async def _check(config: Any) -> int:
     return EXIT_OK
 
 
-def _report_failure(exc: Any, url: str, config: Any) -> int:
-    from plivo_mcp.secrets import mask_secrets
+def _without_token(text: str, config: Any) -> str:
+    """`text` with the token masked, also in its Basic-auth form, should an error page echo either."""
+    import base64
 
-    detail = mask_secrets(exc.message)
+    from plivo_mcp.secrets import mask_value
+
+    token = config.plivo_auth_token
+    basic = base64.b64encode(f"{config.plivo_auth_id}:{token}".encode()).decode()
+    return text.replace(basic, mask_value(basic)).replace(token, mask_value(token))
+
+
+def _report_failure(exc: Any, url: str, config: Any) -> int:
+    detail = _without_token(exc.message, config)
     if exc.status in (401, 403):
         print(f"plivo-mcp check: authentication failed: GET {url} answered HTTP {exc.status} ({detail}). "
               "Fix PLIVO_AUTH_ID / PLIVO_AUTH_TOKEN: copy both from the Plivo console (a subaccount's own pair "

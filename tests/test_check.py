@@ -73,3 +73,17 @@ def test_check_help_documents_the_exit_codes() -> None:
     for code in ("0 the account answered", "2 configuration error", "3 authentication refused",
                  "4 the API could not be reached"):
         assert code in text
+
+
+def test_an_error_text_that_echoes_the_token_never_prints_it() -> None:
+    # No sandbox answer echoes credentials; a proxy's or a broken gateway's error page might.
+    import base64
+
+    from plivo_mcp.check import _without_token
+    from plivo_mcp.config import load_settings
+
+    token = "echoed-token-0123456789"
+    config = load_settings(PLIVO_AUTH_ID="MASANDBOXDEMO0000001", PLIVO_AUTH_TOKEN=token)
+    basic = base64.b64encode(f"MASANDBOXDEMO0000001:{token}".encode()).decode()
+    shown = _without_token(f"bad credentials {token}; Authorization: Basic {basic}", config)
+    assert token not in shown and basic not in shown and "***6789" in shown
