@@ -1,4 +1,4 @@
-"""Command line: `plivo-mcp [serve|sandbox|demo]`.
+"""Command line: `plivo-mcp [serve|check|sandbox|demo]`.
 
 argparse (stdlib) keeps start-up light; every subcommand imports its heavy modules only when chosen.
 """
@@ -20,6 +20,9 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
 def _serve_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sandbox", action="store_true",
                    help="start the embedded Plivo sandbox on a free loopback port and serve against it")
+    p.add_argument("--db", metavar="PATH",
+                   help="with --sandbox: keep the sandbox's state in this SQLite file, so it survives from one "
+                        "session (process) to the next; default: in memory, gone when the session ends")
     p.add_argument("--sandbox-latency-ms", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--read-only", action="store_true", help="offer only read-only tools")
     p.add_argument("--toolsets", action="append", metavar="NAMES",
@@ -61,8 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     _add_serve(sub)
     _add_sandbox(sub)
+    _add_check(sub)
     sub.add_parser("demo", help="run a scripted MCP client session against the embedded sandbox")
     return parser
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    from plivo_mcp.check import EXIT_CODES_HELP
+
+    sub.add_parser("check", help="make one authenticated call (GET Account) and say what was found or what failed",
+                   description="Reads the same environment as `serve` (PLIVO_AUTH_ID, PLIVO_AUTH_TOKEN, "
+                               "PLIVO_API_URL, ...), makes one GET Account request and prints the account's name, "
+                               "type and cash credit, or the URL tried and what went wrong. The token is never "
+                               "printed.",
+                   epilog=EXIT_CODES_HELP)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from plivo_mcp.sandbox.cli import run_sandbox
 
         return run_sandbox(args)
+    if command == "check":
+        from plivo_mcp.check import run_check
+
+        return run_check()
     if command == "demo":
         from plivo_mcp.demo import run_demo
 

@@ -66,6 +66,11 @@ class Settings(BaseModel):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value  # DEBUG, Info and debug alike
+
     @field_validator("http_token")
     @classmethod
     def _strong_token(cls, value: str | None) -> str | None:

@@ -1,42 +1,89 @@
-"""`plivo-mcp demo`: a real MCP client session against `plivo-mcp serve --sandbox`, printed as a transcript."""
+"""`plivo-mcp demo`: real MCP client sessions against `plivo-mcp serve --sandbox`, printed as a transcript.
+
+Two sessions share one sandbox (`--db` in a temporary directory): the first is a client that cannot ask the
+person (the two-step confirmation token), the second one that can (elicitation: the person's own answer).
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
+TOKEN_SHOWN = 12  # characters of a confirmation token the transcript shows; the rest is noise to a reader
 
-async def _session() -> None:
-    from mcp import Client
+
+def short_token(token: Any) -> Any:
+    return f"{token[:TOKEN_SHOWN]}…" if isinstance(token, str) and len(token) > TOKEN_SHOWN else token
+
+
+def preview_lines(tool: str, preview: dict[str, Any]) -> list[str]:
+    """The preview as the lines a person reads (the elicitation dialog's text, without its "Type ..." prompt)."""
+    from plivo_mcp.guard import render_preview
+
+    return render_preview(tool, {**preview, "confirm_with": ""}).splitlines()[:-1]
+
+
+def tool_kind(tool: Any) -> str:
+    """read, write, or guarded: acts only once a preview is confirmed (deletes, unrent, buy)."""
+    if "confirmation_token" in (tool.input_schema.get("properties") or {}):
+        return "guarded"
+    return "read" if tool.annotations and tool.annotations.read_only_hint else "write"
+
+
+def print_answer(tool: str, data: dict[str, Any]) -> None:
+    """JSON, except that tokens are shortened and a preview is shown as the lines a person would read."""
+    shown = {k: short_token(v) if k == "confirmation_token" else v for k, v in data.items()}
+    error = shown.get("error")
+    preview = shown.pop("preview", None) or (error.pop("preview", None) if isinstance(error, dict) else None)
+    print(json.dumps(shown, indent=2, ensure_ascii=False)[:1800])
+    if isinstance(preview, dict):
+        print("preview, as the person sees it:")
+        for line in preview_lines(tool, preview):
+            print(f"  | {line}")
+
+
+def server_params(db: Path) -> Any:
     from mcp.client.stdio import StdioServerParameters
 
-    params = StdioServerParameters(command=sys.executable, args=["-m", "plivo_mcp", "serve", "--sandbox"],
-                                   env={"PLIVO_MCP_LOG_LEVEL": "warning"})
-    async with Client(params) as client:
+    return StdioServerParameters(command=sys.executable,
+                                 args=["-m", "plivo_mcp", "serve", "--sandbox", "--db", str(db)],
+                                 env={"PLIVO_MCP_LOG_LEVEL": "warning"})
+
+
+async def _session(db: Path) -> None:
+    from mcp import Client
+
+    async with Client(server_params(db)) as client:
 
         async def call(name: str, args: dict[str, Any]) -> dict[str, Any]:
             result = await client.call_tool(name, args)
             data = json.loads(result.content[0].text)  # type: ignore[union-attr]
-            print(f"\n>> {name} {json.dumps(args)}{'  [error]' if result.is_error else ''}")
-            print(json.dumps(data, indent=2)[:1800])
+            shown_args = {k: short_token(v) if k == "confirmation_token" else v for k, v in args.items()}
+            print(f"\n>> {name} {json.dumps(shown_args, ensure_ascii=False)}{'  [error]' if result.is_error else ''}")
+            print_answer(name, data)
             return data
 
         tools = (await client.list_tools()).tools
-        print(f"== {len(tools)} tools over stdio against the embedded sandbox")
+        print(f"== {len(tools)} tools over stdio against the embedded sandbox "
+              "(guarded: acts only once a preview is confirmed)")
+        from plivo_mcp.core.answers import ACCOUNT_DATA_NOTE
+
         for tool in tools:
-            hints = tool.annotations
-            kind = "read" if hints and hints.read_only_hint else (
-                "DESTRUCTIVE" if hints and hints.destructive_hint else "write")
-            print(f"  {tool.name:<22} {kind:<11} {tool.description}")
+            description = (tool.description or "").replace(ACCOUNT_DATA_NOTE, "").strip()
+            print(f"  {tool.name:<22} {tool_kind(tool):<8} {description}")
         await call("get_account", {})
         sub = await call("create_subaccount", {"name": "Acme Support", "enabled": True})
         app = await call("create_application", {"app_name": "acme_ivr", "answer_url": "https://example.com/answer",
                                                 "subaccount": sub["auth_id"]})
+        await call("create_application", {"app_name": "acme_old_ivr", "answer_url": "https://example.com/old"})
         await call("list_subaccounts", {})
         await call("list_applications", {"subaccount": sub["auth_id"]})
         await call("get_pricing", {"country_iso": "US"})
-        print("\n== A guarded delete: the first call only previews; nothing is deleted without the token.")
+        print("\n== A guarded delete from a client that cannot ask the person: the first call only previews and "
+              "returns a token; nothing is deleted without it.")
         preview = await call("delete_application", {"app_id": app["app_id"]})
         await call("get_application", {"app_id": app["app_id"]})
         print("\n== A wrong token is refused, and nothing happens:")
@@ -47,8 +94,39 @@ async def _session() -> None:
         await call("get_application", {"app_id": app["app_id"]})
 
 
+async def _asking_session(db: Path) -> None:
+    """A client that can ask the person (elicitation): the person reads the preview and types the name."""
+    from mcp import Client
+    from mcp.types import ElicitResult
+
+    async def ask_the_person(context: Any, params: Any) -> ElicitResult:
+        print("the client shows the person:")
+        for line in params.message.splitlines():
+            print(f"  | {line}")
+        field = next(iter(params.requested_schema.get("properties") or {"confirm": None}))
+        print(f"the person types: {answer}")
+        return ElicitResult(action="accept", content={field: answer})
+
+    answer = ""
+    async with Client(server_params(db), elicitation_callback=ask_the_person) as client:
+        print("\n== The same kind of delete from a client that can ask the person (elicitation): the person reads "
+              "the preview and must type the application's name. This is the human-in-the-loop path.")
+        listed = json.loads((await client.call_tool("list_applications", {"app_name": "acme_old"})).content[0].text)  # type: ignore[union-attr]
+        (old,) = listed["items"]
+        answer = old["app_name"]
+        print(f"\n>> delete_application {json.dumps({'app_id': old['app_id']})}")
+        result = await client.call_tool("delete_application", {"app_id": old["app_id"]})
+        print_answer("delete_application", json.loads(result.content[0].text))  # type: ignore[union-attr]
+        gone = await client.call_tool("get_application", {"app_id": old["app_id"]})
+        print(f"\n>> get_application {json.dumps({'app_id': old['app_id']})}{'  [error]' if gone.is_error else ''}")
+        print_answer("get_application", json.loads(gone.content[0].text))  # type: ignore[union-attr]
+
+
 def run_demo() -> int:
     import anyio
 
-    anyio.run(_session)
+    with tempfile.TemporaryDirectory(prefix="plivo-mcp-demo-") as tmp:
+        db = Path(tmp) / "sandbox.db"  # both sessions (two server processes) share this sandbox state
+        anyio.run(_session, db)
+        anyio.run(_asking_session, db)
     return 0

@@ -263,6 +263,7 @@ def serve_http(server: PlivoMCP, config: Settings, *, host: str, port: int, allo
     bound = sock.getsockname()[1]
     url_host = f"[{host}]" if ":" in host else host
     log.info("serving", transport="http", url=f"http://{url_host}:{bound}{MCP_PATH}", tools=len(server.specs),
+             api_url=config.plivo_api_url, read_only=config.read_only,
              auth="bearer" if config.http_token else "none",
              request_credentials=config.allow_request_credentials, max_connections=max_connections)
     # log_config=None: uvicorn logs through the root logger, which configure_logging sent to stderr as JSON.

@@ -39,8 +39,9 @@ def configure_logging(level: str = "info") -> None:
         foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
     ))
     root = logging.getLogger()
-    # httpx logs every request at INFO; the server logs one line per tool call instead.
-    for noisy in ("httpx", "httpcore"):
+    # httpx logs every request at INFO, and the SDK's streamable HTTP transport one "Terminating session: None"
+    # per stateless request (most of an HTTP server's log); the server logs one line per tool call instead.
+    for noisy in ("httpx", "httpcore", "mcp.server.streamable_http"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
     root.handlers[:] = [handler]
     root.setLevel(max(numeric, logging.INFO))

@@ -20,8 +20,8 @@ from plivo_mcp.client import PlivoClient
 from plivo_mcp.config import AUTH_ID_PATTERN, ConfigError, Settings, load_settings
 from plivo_mcp.core.answers import error_result, validation_error_result
 from plivo_mcp.core.runner import tool_function
-from plivo_mcp.core.schema import compact_input_schema
-from plivo_mcp.core.sdk import install_tool_manager, run_on_streams
+from plivo_mcp.core.schema import compact_input_schema, without_null_options
+from plivo_mcp.core.sdk import install_tool_manager, lowlevel_server
 from plivo_mcp.core.selection import parse_names, select_tools
 from plivo_mcp.core.spec import ToolSpec
 from plivo_mcp.errors import PlivoToolError, invalid_argument
@@ -86,14 +86,9 @@ class PlivoMCP(MCPServer):
         return self.client
 
     async def run_stdio_async(self) -> None:
-        from plivo_mcp.stdio import loop_native_stdio, loop_native_stdio_possible
+        from plivo_mcp.stdio import serve_stdio
 
-        if not loop_native_stdio_possible():
-            return await super().run_stdio_async()
-        from mcp.server.stdio import stdio_server
-
-        async with loop_native_stdio() as (stdin, stdout), stdio_server(stdin=stdin, stdout=stdout) as streams:
-            await run_on_streams(self, *streams)
+        await serve_stdio(lowlevel_server(self))
 
     async def read_resource(self, uri: Any, context: Context | None = None) -> Any:
         from plivo_mcp.resources import reading_with
@@ -128,6 +123,8 @@ class PlivoMCP(MCPServer):
         if tool is not None and (unknown := sorted(set(arguments or {}) - set(tool.parameters.get("properties", {})))):
             # The SDK would drop them silently: an assistant would believe a filter or an option applied.
             return error_result(unknown_arguments(unknown, tool))
+        if tool is not None:
+            arguments = without_null_options(arguments, tool.parameters.get("required", ()))
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -224,21 +221,31 @@ def run_server(args: argparse.Namespace) -> int:
         if getattr(args, option, None) is not None:
             overrides[variable] = ",".join(getattr(args, option))
     sandbox = None
+    db = getattr(args, "db", None)
+    if db and not args.sandbox:
+        print("plivo-mcp: --db needs --sandbox (it is where the embedded sandbox keeps its state)", file=sys.stderr)
+        return 2
     if args.sandbox:
+        import sqlite3
+
         from plivo_mcp.sandbox import Sandbox
 
-        sandbox = Sandbox(latency_ms=args.sandbox_latency_ms)
+        try:
+            sandbox = Sandbox(db=db or ":memory:", latency_ms=args.sandbox_latency_ms)
+        except sqlite3.Error as exc:
+            print(f"plivo-mcp: --db {db}: cannot use it as the sandbox's SQLite file ({exc})", file=sys.stderr)
+            return 2
         url = sandbox.start(host="127.0.0.1", port=0)
         overrides.update(PLIVO_AUTH_ID=sandbox.auth_id, PLIVO_AUTH_TOKEN=sandbox.auth_token, PLIVO_API_URL=url)
     try:
         config = load_settings(**overrides)
+        configure_logging(config.log_level)  # before the server is built: the SDK logs while it is
         server = build_server(config)
     except ConfigError as exc:
         print(f"plivo-mcp: {exc}", file=sys.stderr)
         if sandbox is not None:
             sandbox.stop()
         return 2
-    configure_logging(config.log_level)
     try:
         if getattr(args, "transport", "stdio") == "http":
             from plivo_mcp.http_app import serve_http

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 
-def test_demo_transcript_shows_the_session_and_one_guarded_delete():
+def test_demo_transcript_shows_the_session_and_both_confirmation_paths():
     proc = subprocess.run([sys.executable, "-m", "plivo_mcp", "demo"], capture_output=True, text=True, timeout=120,
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout
     assert "== 24 tools over stdio against the embedded sandbox" in out
+    kinds = dict(re.findall(r"^  (\w+) +(read|write|guarded) ", out, flags=re.MULTILINE))
+    assert len(kinds) == 24
+    assert {name for name, kind in kinds.items() if kind == "guarded"} == {
+        "delete_subaccount", "delete_application", "delete_endpoint", "unrent_number", "buy_phone_number"}
+    assert 'Marked "_data"' not in out.split(">>", 1)[0]  # the table keeps to what each tool does
     for step in ("create_subaccount", "create_application", "list_subaccounts", "list_applications",
                  "get_pricing"):
         assert f">> {step} " in out, step
+    # The token path: the preview as readable lines, the token shortened, a forged token refused, then the delete.
     preview_at = out.index('"status": "confirmation_required"')
+    assert "preview, as the person sees it:\n  | Delete application acme_ivr (" in out
+    assert "  | - reversible: False" in out
+    tokens = set(re.findall(r'"confirmation_token": "([^"]*)"', out)) - {"forged.token"}
+    assert len(tokens) == 1 and all(len(token) == 13 and token.endswith("…") for token in tokens), tokens
     refused_at = out.index('"code": "invalid_confirmation"')
     deleted_at = out.index('"deleted": ')
-    gone_at = out.rindex('"code": "not_found"')
+    gone_at = out.index('"code": "not_found"', deleted_at)
     assert preview_at < refused_at < deleted_at < gone_at
+    # The elicitation path: the person reads the same kind of preview and types the name; then it is gone.
+    asked_at = out.index("the client shows the person:\n  | Delete application acme_old_ivr (")
+    typed_at = out.index("  | Type acme_old_ivr to confirm.\nthe person types: acme_old_ivr", asked_at)
+    second_delete_at = out.index('"deleted": ', typed_at)
+    assert gone_at < asked_at < second_delete_at < out.index('"code": "not_found"', second_delete_at)

@@ -82,8 +82,17 @@ def fuzz_env() -> Iterator[tuple[Sandbox, LoopThread]]:
 
 
 # --- schema -> strategies ---------------------------------------------------------------------------------
+def as_json_integer(digits: str) -> int | str:
+    """The integer a client may send for an id or number (exact up to 2**53), else the string itself."""
+    value = int(digits.removeprefix("+")) if digits.removeprefix("+").isdigit() else None
+    return value if value is not None and value <= 2**53 - 1 else digits
+
+
 def valid_value(name: str, prop: dict[str, Any]) -> st.SearchStrategy[Any]:
     kind = prop.get("type")
+    if kind == ["string", "integer"]:  # an id or number: its digits, as a string or a JSON integer
+        digits = valid_value(name, {**prop, "type": "string"})
+        return st.one_of(digits, digits.map(as_json_integer))
     if "enum" in prop:
         return st.sampled_from(prop["enum"])
     if kind == "boolean":
@@ -108,6 +117,9 @@ def invalid_values(name: str, prop: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Values the schema forbids, including text that would escape a URL path where a pattern guards it."""
     kind = prop.get("type")
     wrong_types: list[Any] = [[1], {"a": 1}]
+    if kind == ["string", "integer"]:  # an id or number: no integer may stand for it beyond 2**53
+        return st.one_of(invalid_values(name, {**prop, "type": "string"}).filter(lambda v: type(v) is not int),
+                         st.sampled_from([2**53, -1]))
     if kind == "string":
         options: list[Any] = [*wrong_types, 7, True]
         if "enum" in prop:

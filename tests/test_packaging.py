@@ -69,6 +69,23 @@ async def test_installed_wheel_serves_stdio_against_its_sandbox(installed: Path,
         assert not result.is_error
 
 
+@pytest.mark.slow
+def test_the_wheel_carries_the_license_and_the_project_metadata(installed: Path) -> None:
+    import zipfile
+
+    (wheel,) = (installed.parent.parent / "dist").glob("plivo_mcp-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        dist_info = f"plivo_mcp-{__version__}.dist-info"
+        license_text = archive.read(f"{dist_info}/licenses/LICENSE").decode()
+        metadata = archive.read(f"{dist_info}/METADATA").decode()
+    assert license_text == (REPO_ROOT / "LICENSE").read_text()
+    assert license_text.startswith("MIT License\n\nCopyright (c) 2026 plivo-mcp contributors\n")
+    headers = metadata.split("\n\n", 1)[0].splitlines()
+    assert "License-Expression: MIT" in headers
+    assert any(h.startswith("Project-URL: Repository, https://") for h in headers)
+    assert "Classifier: Topic :: Communications :: Telephony" in headers
+
+
 def test_readme_configuration_table_lists_every_environment_variable() -> None:
     from plivo_mcp.config import Settings
 

@@ -107,3 +107,53 @@ async def test_an_answer_larger_than_the_pipe_buffer_arrives_whole(sb) -> None:
     assert len(text) > 256 * 1024
     names = [item["app_name"] for item in json.loads(text)["items"]]
     assert sorted(names) == [f"bulk-{i:04d}" for i in range(1000)]
+
+
+@pytest.mark.parametrize("stdout_kind", ["pipe", "file"])  # loop-native pipes, and the SDK's own stdio path
+def test_requests_in_flight_when_stdin_closes_are_answered_before_exit(stdout_kind: str, tmp_path: Path) -> None:
+    # `printf '...' | plivo-mcp serve --sandbox`: stdin ends right after the last request, while the tool calls
+    # (held up by 200 ms of sandbox latency) are still running. Every request gets its answer, then the process ends.
+    requests = [
+        rpc(1, "initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
+                              "clientInfo": {"name": "t", "version": "1"}}),
+        json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n",
+        rpc(2, "tools/list", {}),
+        rpc(3, "tools/call", {"name": "get_account", "arguments": {}}),
+        rpc(4, "tools/call", {"name": "list_applications", "arguments": {"limit": 1}}),
+    ]
+    out_path = tmp_path / "stdout.jsonl"
+    with out_path.open("w") as out_file:
+        proc = subprocess.run(
+            [sys.executable, "-m", "plivo_mcp", "serve", "--sandbox", "--sandbox-latency-ms", "200"],
+            input="".join(requests), stdout=subprocess.PIPE if stdout_kind == "pipe" else out_file,
+            stderr=subprocess.PIPE, text=True, timeout=60, env=clean_env(PLIVO_MCP_LOG_LEVEL="warning"))
+    stdout = proc.stdout if stdout_kind == "pipe" else out_path.read_text()
+    assert proc.returncode == 0, proc.stderr
+    answers = {a["id"]: a for a in map(json.loads, stdout.splitlines())}
+    assert sorted(answers) == [1, 2, 3, 4], stdout[-2000:]
+    assert len(answers[2]["result"]["tools"]) == 24
+    for call_id in (3, 4):
+        assert "error" not in answers[call_id] and not answers[call_id]["result"]["isError"], answers[call_id]
+    assert json.loads(answers[3]["result"]["content"][0]["text"])["auth_id"] == "MASANDBOXDEMO0000001"
+
+
+def test_a_confirmation_asked_after_stdin_closed_fails_closed_and_is_answered(sb) -> None:
+    # The client declared elicitation, asked for a guarded delete, and closed its input: the server's question
+    # can never be answered. The call is answered "not confirmed", nothing is deleted, and the process ends.
+    app_id = sb.store.create_application(sb.auth_id, "ivr", "https://example.com/answer")
+    requests = [
+        rpc(1, "initialize", {"protocolVersion": "2025-11-25", "capabilities": {"elicitation": {}},
+                              "clientInfo": {"name": "t", "version": "1"}}),
+        json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n",
+        rpc(2, "tools/call", {"name": "delete_application", "arguments": {"app_id": app_id}}),
+    ]
+    env = clean_env(PLIVO_AUTH_ID=sb.auth_id, PLIVO_AUTH_TOKEN=sb.auth_token, PLIVO_API_URL=sb.base_url)
+    proc = subprocess.run([sys.executable, "-m", "plivo_mcp", "serve"], input="".join(requests),
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    messages = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [m.get("method") for m in messages if "method" in m] == ["elicitation/create"]
+    (answer,) = [m for m in messages if m.get("id") == 2 and "method" not in m]
+    assert answer["result"]["isError"]
+    assert json.loads(answer["result"]["content"][0]["text"])["error"]["code"] == "not_confirmed"
+    assert sb.store.get_application([sb.auth_id], app_id) is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 UNREACHED_MAX_LENGTH = 1024
@@ -36,3 +37,15 @@ def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in schema.items() if k != "title"}
     out["properties"] = {name: fold(p) for name, p in schema.get("properties", {}).items()}
     return out
+
+
+def without_null_options(arguments: dict[str, Any] | None, required: Iterable[str]) -> dict[str, Any]:
+    """The arguments with every optional one sent as null left out: null means "not given", the default applies.
+
+    Clients that convert schemas to strict mode (the OpenAI Agents SDK) make every argument required and send
+    null for each optional one they leave out; an optional integer or boolean would refuse it. One rule here,
+    before validation, covers every tool's options (limit, offset, all_pages, max_items, enabled, cascade...).
+    A required argument sent as null stays, and is refused by name.
+    """
+    keep = set(required)
+    return {name: value for name, value in (arguments or {}).items() if value is not None or name in keep}

@@ -62,12 +62,12 @@ def install_tool_manager(server: MCPServer[Any], build: Callable[[], list[Tool]]
     server._tool_manager = DeferredToolManager(build, warn_on_duplicate_tools=server.settings.warn_on_duplicate_tools)
 
 
-async def run_on_streams(server: MCPServer[Any], read: Any, write: Any) -> None:
-    """Serve one session over the given streams. `MCPServer.run_stdio_async` opens the SDK's own stdio streams
-    (through worker threads); to serve loop-native pipes instead (plivo_mcp/stdio.py) the low-level server's
-    `run` is called directly, exactly as run_stdio_async does after opening its streams."""
-    low = server._lowlevel_server
-    await low.run(read, write, low.create_initialization_options())
+def lowlevel_server(server: MCPServer[Any]) -> Any:
+    """The low-level server behind an MCPServer. `MCPServer.run_stdio_async` opens the SDK's own stdio streams
+    (through worker threads); to serve loop-native pipes instead, and to answer every request received before
+    stdin closed (plivo_mcp/stdio.py), the low-level server's `run` is called directly, as run_stdio_async does
+    after opening its streams."""
+    return server._lowlevel_server
 
 
 # A guard's elicitation resolver and the tool body run in the same request with the same Context object; the

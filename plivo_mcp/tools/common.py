@@ -7,9 +7,10 @@ decorator, answers, schema trimming) is beneath this, in plivo_mcp/core/.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from plivo_mcp.errors import PlivoToolError, invalid_argument
 
@@ -18,24 +19,58 @@ if TYPE_CHECKING:
     from plivo_mcp.client import PlivoClient
 
 # --- parameter types -------------------------------------------------------------------------------------
+# Real clients send some values in their own form: the MCP Inspector's CLI parses `app_id=123` into a JSON
+# number, people type `us`. Ids and numbers are `["string", "integer"]` in the schema and an integer is taken as
+# its digits, up to 2**53: past that a JavaScript client has already rounded it (74286672997330179 arrives as
+# 74286672997330180, another application), so it is refused by name with a request to send a string.
+MAX_EXACT_JSON_INTEGER = 2**53 - 1
+
+
+def _digits_of_integer(value: Any) -> Any:
+    """A JSON integer given for an id or number, as its digits; the pattern check follows as for a string."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > MAX_EXACT_JSON_INTEGER:
+            raise ValueError("as a JSON number this is beyond 2**53, where clients may already have rounded it "
+                             "to another id: send it as a string")
+        return str(value)
+    return value
+
+
+def _ascii_upper(value: Any) -> Any:
+    # ASCII only: "ß".upper() is "SS", a country code nobody typed.
+    return value.upper() if isinstance(value, str) and value.isascii() else value
+
+
+def _printable_name(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    if any(unicodedata.category(c).startswith("C") for c in value):
+        raise ValueError("must not contain control or invisible formatting characters")
+    return value
+
+
 Limit = Annotated[int, Field(ge=1, le=20, description="Page size.")]
-Offset = Annotated[int, Field(ge=0, description="Items to skip.")]
+Offset = Annotated[int, Field(ge=0, le=100000, description="Items to skip.")]
 AllPages = Annotated[bool, Field(description="Fetch all pages from offset, up to max_items.")]
 MaxItems = Annotated[int, Field(ge=1, le=1000, description="Item cap for all_pages.")]
 Fields = Annotated[str | None, Field(description="Extra fields, comma-separated, or 'all'.")]
 SubaccountId = Annotated[str, Field(pattern=r"^SA[A-Z0-9]{18}$", description="Subaccount auth id.")]
-AppId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Application id.")]
-EndpointId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Endpoint id.")]
-Number = Annotated[str, Field(pattern=r"^\+?[1-9][0-9]{5,15}$", description="Phone number, E.164 digits.")]
-CountryIso = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2 country, e.g. US.")]
+# The constraints come first so that they stay in the JSON schema; the validator runs before them.
+_STRING_OR_INTEGER = {"type": ["string", "integer"]}
+AppId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Application id.",
+                             json_schema_extra=_STRING_OR_INTEGER), BeforeValidator(_digits_of_integer)]
+EndpointId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Endpoint id.",
+                                  json_schema_extra=_STRING_OR_INTEGER), BeforeValidator(_digits_of_integer)]
+Number = Annotated[str, Field(pattern=r"^\+?[1-9][0-9]{5,15}$", description="Phone number, E.164 digits.",
+                              json_schema_extra=_STRING_OR_INTEGER), BeforeValidator(_digits_of_integer)]
+CountryIso = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 alpha-2 country, e.g. US."),
+                       BeforeValidator(_ascii_upper)]
 HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2048,
                                json_schema_extra={"format": "uri"}, description="http(s) URL.")]
 HttpMethod = Literal["GET", "POST"]
-AppName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$", description="Letters, digits, - and _ only.")]
-CallbackUrl = Annotated[str | None, Field(pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2048,
-                                          json_schema_extra={"format": "uri"},
-                                          description="Async: Plivo posts the result here.")]
-CallbackMethod = Annotated[HttpMethod | None, Field(description="callback_url method (default POST).")]
+# What the real API takes ("Test Application", "0.8522478089992022"); the sandbox applies the same rule.
+AppName = Annotated[str, AfterValidator(_printable_name),
+                    Field(min_length=1, max_length=200, description="Application name.")]
 
 
 def changes(parameter: str, message: str | None = None, **fields: Any) -> dict[str, Any]:

@@ -38,7 +38,7 @@ async def test_list_applications_filters_and_links(client, sb):
 async def test_application_bad_input_named_before_any_request(client, sb):
     count = sb.request_count
     for args, parameter in [
-        ({"app_name": "bad name!", "answer_url": "https://example.com"}, "app_name"),
+        ({"app_name": "bad\tname", "answer_url": "https://example.com"}, "app_name"),
         ({"app_name": "ok", "answer_url": "ftp://example.com"}, "answer_url"),
         ({"app_name": "ok", "answer_url": "https://example.com", "answer_method": "PUT"}, "answer_method"),
         ({"app_name": "ok"}, "answer_url"),

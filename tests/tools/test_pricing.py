@@ -25,7 +25,7 @@ async def test_pricing_prefix_drill_down(client, sb):
 
 
 async def test_pricing_errors(client, sb):
-    error = await err(client, "get_pricing", {"country_iso": "us"})
+    error = await err(client, "get_pricing", {"country_iso": "usa"})
     assert error["parameter"] == "country_iso"
     error = await err(client, "get_pricing", {"country_iso": "ZZ"})
     assert error["code"] in ("not_found", "invalid_argument") and error["status"] in (400, 404)
