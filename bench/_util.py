@@ -45,7 +45,7 @@ def compact(data: Any) -> str:
 
 # What an assistant's context holds for each tool, as tools/list serves it.
 SERVED_KEYS = ("name", "title", "description", "inputSchema", "annotations")
-TARGET_AVERAGE_TOOL_TOKENS = 150
+TARGET_AVERAGE_TOOL_TOKENS = 170
 
 
 def tool_cost(tool: dict[str, Any]) -> int:

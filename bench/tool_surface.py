@@ -46,16 +46,13 @@ def served_tools() -> tuple[list[dict], int]:
 
 def sdk_default_costs() -> dict[str, int]:
     """Same tools, schemas exactly as the SDK would generate them without our compaction."""
-    from mcp.server.mcpserver.tools.base import Tool
-
     from plivo_mcp.config import load_settings
-    from plivo_mcp.server import annotations_for, build_server
+    from plivo_mcp.server import build_server, sdk_tool
 
     server = build_server(load_settings(PLIVO_AUTH_ID=AUTH_ID, PLIVO_AUTH_TOKEN=AUTH_TOKEN, PLIVO_API_URL=API_URL))
     costs = {}
     for spec in server.specs.values():
-        tool = Tool.from_function(spec.fn, name=spec.name, title=spec.title, description=spec.description,
-                                  annotations=annotations_for(spec), structured_output=False)
+        tool = sdk_tool(spec)
         served = {"name": tool.name, "title": tool.title, "description": tool.description,
                   "inputSchema": tool.parameters,
                   "annotations": tool.annotations.model_dump(by_alias=True, exclude_none=True)}

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from plivo_mcp.core.spec import ToolSpec
 
 ConfirmationToken = Annotated[str | None, Field(max_length=2048, description=(
-    "From this tool's preview answer; send it, with the same arguments, to act."))]
+    "From the preview; resend with the same arguments to act."))]
 _PREVIEW_KEY = "preview"
 
 

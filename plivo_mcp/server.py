@@ -192,10 +192,15 @@ def confirmation_failed(exc: BaseException) -> PlivoToolError:
                           "nothing was done.", hint="Ask the person again, or use the two-step confirmation.")
 
 
-def tool_for(spec: ToolSpec) -> Tool:
+def sdk_tool(spec: ToolSpec) -> Tool:
+    """The tool as the SDK builds it from the runner's signature (schemas as pydantic generates them)."""
     fn = tool_function(spec, guard_parameters(spec) if spec.guarded else [])
-    tool = Tool.from_function(fn, name=spec.name, title=spec.title, description=spec.description,
+    return Tool.from_function(fn, name=spec.name, title=spec.title, description=spec.description,
                               annotations=annotations_for(spec), structured_output=False)
+
+
+def tool_for(spec: ToolSpec) -> Tool:
+    tool = sdk_tool(spec)
     tool.parameters = compact_input_schema(tool.parameters)
     return tool
 

@@ -38,8 +38,6 @@ async def test_every_tool_stays_within_its_budget():
     assert not over, f"over budget (shrink it, or raise the budget deliberately): {over}"
 
 
-@pytest.mark.xfail(strict=True, reason="~219 tokens per tool; the interface alone (API parameters, constraints, "
-                   "four annotations, one-token descriptions) costs ~169: see README Performance")
 async def test_average_tool_cost_meets_the_target():
     costs = await tool_costs()
     assert sum(costs.values()) / len(costs) <= TARGET_AVERAGE

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 UNREACHED_MAX_LENGTH = 1024
+UNREACHED_MAXIMUM = 100_000  # e.g. an offset: the server still refuses more, by name
 
 
 def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -13,7 +14,8 @@ def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
     Drops the auto-generated titles and folds `anyOf[T, null]` (an optional argument) into T: leaving an
     argument out is how a caller says "not given", and the server still accepts an explicit null. A URL or a date
-    shows as its `format` without the regex, and length caps no assistant would reach (>= 1024) are left out:
+    shows as its `format` without the regex; length caps and maximums no assistant would reach (>= 1024, >= 100,000)
+    and defaults that say "off" or "from the start" (false, 0) are left out:
     the server still validates both exactly, and names the parameter if a value breaks them.
     """
 
@@ -32,6 +34,12 @@ def compact_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
             prop.pop("pattern", None)
         if prop.get("maxLength", 0) >= UNREACHED_MAX_LENGTH:
             del prop["maxLength"]
+        if prop.get("maximum", 0) >= UNREACHED_MAXIMUM:
+            del prop["maximum"]
+        if "enum" in prop and prop.get("type") == "string":
+            del prop["type"]  # the enum's values say it
+        if prop.get("default", True) in (False, 0) and prop.get("type") in ("boolean", "integer"):
+            del prop["default"]  # what leaving the argument out means anyway: off, or from the start
         return prop
 
     out = {k: v for k, v in schema.items() if k != "title"}

@@ -12,8 +12,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
-from plivo_mcp.core.answers import ACCOUNT_DATA_NOTE
-
 Handler = Callable[..., Awaitable[Any]]
 Preview = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -44,8 +42,8 @@ class ToolSpec:
 
     @property
     def description(self) -> str:
-        text = " ".join((self.handler.__doc__ or "").split())
-        return f"{text} {ACCOUNT_DATA_NOTE}" if self.read_only else text
+        # The untrusted-data marker is explained once, in the server's instructions: every answer carries it.
+        return " ".join((self.handler.__doc__ or "").split())
 
     def parameters(self) -> list[inspect.Parameter]:
         """The arguments a caller gives, in schema order: the handler's, bundles expanded, `deps` left out."""

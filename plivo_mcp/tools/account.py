@@ -16,7 +16,7 @@ Text = Annotated[str | None, Field(min_length=1, max_length=200)]
 
 @tool(title="Get account", read_only=True, idempotent=True)
 async def get_account(deps: Deps) -> dict[str, Any]:
-    """Get the account's details: name, type, billing mode, cash credits, timezone."""
+    """Get the account: name, type, billing, cash credits, timezone."""
     return clean(await deps.client.get(""))
 
 
@@ -29,7 +29,7 @@ async def update_account(
     state: Annotated[Text, Field(description="State or region.")] = None,
     timezone: Annotated[Text, Field(description="IANA timezone, e.g. Europe/London.")] = None,
 ) -> dict[str, Any]:
-    """Change the account's name, address or timezone; fields left out keep their value."""
+    """Change the account's name, address or timezone."""
     body = changes("name", name=name, city=city, address=address, state=state, timezone=timezone)
     data = await deps.client.post("", {**body, **deps.async_callback})
     return changed(data, updated=sorted(body))

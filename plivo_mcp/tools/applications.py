@@ -26,7 +26,7 @@ SUMMARY_FIELDS = ("app_id", "app_name", "answer_url", "sub_account", "enabled", 
                   "default_endpoint_app")
 
 OptUrl = Annotated[HttpUrl | None, Field(description="http(s) URL.")]
-OptMethod = Annotated[HttpMethod | None, Field(description="GET or POST (default POST).")]
+OptMethod = Annotated[HttpMethod | None, Field(description="Default POST.")]
 OptBool = bool | None
 
 
@@ -38,13 +38,13 @@ async def list_applications(
     *,
     page: ListPage,
 ) -> dict[str, Any]:
-    """List applications, newest first, optionally by subaccount or name prefix."""
+    """List applications, newest first."""
     return await page.of(deps, "Application/", {"subaccount": subaccount, "app_name": app_name}, SUMMARY_FIELDS)
 
 
 @tool(title="Get application", read_only=True, idempotent=True)
 async def get_application(deps: Deps, app_id: AppId) -> dict[str, Any]:
-    """Get one application with all its URLs and methods."""
+    """Get one application with its URLs and methods."""
     return clean(await deps.client.get(f"Application/{app_id}/"))
 
 
@@ -93,7 +93,7 @@ async def update_application(
     subaccount: Annotated[SubaccountId | None, Field(description="Move to this subaccount.")] = None,
     log_incoming_messages: Annotated[OptBool, Field(description="Log message bodies.")] = None,
 ) -> dict[str, Any]:
-    """Change an application's URLs, methods or flags; fields left out keep their value."""
+    """Change an application's URLs, methods or flags."""
     body = changes("answer_url", "give at least one field to change", answer_url=answer_url,
                    answer_method=answer_method, hangup_url=hangup_url, hangup_method=hangup_method,
                    fallback_answer_url=fallback_answer_url, fallback_method=fallback_method, message_url=message_url,
@@ -152,7 +152,7 @@ async def delete_application(
     new_endpoint_application: Annotated[AppId | None, Field(
         description="With cascade=false, move its endpoints to this app.")] = None,
 ) -> dict[str, Any]:
-    """Delete an application. cascade=true (default) deletes its endpoints too. Needs confirmation."""
+    """Delete an application. cascade=true (default) deletes its endpoints too."""
     data = await deps.client.delete(f"Application/{app_id}/", {
         "cascade": cascade, "new_endpoint_application": new_endpoint_application, **deps.async_callback})
     return changed(data, deleted=app_id, cascade=cascade,

@@ -7,6 +7,7 @@ decorator, answers, schema trimming) is beneath this, in plivo_mcp/core/.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -41,6 +42,19 @@ def _ascii_upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) and value.isascii() else value
 
 
+def matching(pattern: str, what: str) -> AfterValidator:
+    """A format check the server applies without advertising the regex: the description says the format in
+    fewer tokens than the pattern (every tool's schema is read by the assistant on every conversation)."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise ValueError(f"must be {what}")
+        return value
+
+    return AfterValidator(check)
+
+
 def _printable_name(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
@@ -51,18 +65,20 @@ def _printable_name(value: str) -> str:
 
 Limit = Annotated[int, Field(ge=1, le=20, description="Page size.")]
 Offset = Annotated[int, Field(ge=0, le=100000, description="Items to skip.")]
-AllPages = Annotated[bool, Field(description="Fetch all pages from offset, up to max_items.")]
-MaxItems = Annotated[int, Field(ge=1, le=1000, description="Item cap for all_pages.")]
-Fields = Annotated[str | None, Field(description="Extra fields, comma-separated, or 'all'.")]
+AllPages = Annotated[bool, Field(description="Fetch every page (to max_items).")]
+MaxItems = Annotated[int, Field(ge=1, le=1000, description="Cap for all_pages.")]
+Fields = Annotated[str | None, Field(description="More fields, comma-separated, or 'all'.")]
 SubaccountId = Annotated[str, Field(pattern=r"^SA[A-Z0-9]{18}$", description="Subaccount auth id.")]
 # The constraints come first so that they stay in the JSON schema; the validator runs before them.
 _STRING_OR_INTEGER = {"type": ["string", "integer"]}
-AppId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Application id.",
-                             json_schema_extra=_STRING_OR_INTEGER), BeforeValidator(_digits_of_integer)]
-EndpointId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$", description="Endpoint id.",
-                                  json_schema_extra=_STRING_OR_INTEGER), BeforeValidator(_digits_of_integer)]
-Number = Annotated[str, Field(pattern=r"^\+?[1-9][0-9]{5,15}$", description="Phone number, E.164 digits.",
-                              json_schema_extra=_STRING_OR_INTEGER), BeforeValidator(_digits_of_integer)]
+_ID = matching(r"^[0-9]{1,20}$", "1 to 20 digits")
+AppId = Annotated[str, Field(description="Application id (digits).", json_schema_extra=_STRING_OR_INTEGER),
+                  BeforeValidator(_digits_of_integer), _ID]
+EndpointId = Annotated[str, Field(description="Endpoint id (digits).", json_schema_extra=_STRING_OR_INTEGER),
+                       BeforeValidator(_digits_of_integer), _ID]
+Number = Annotated[str, Field(description="Phone number, E.164 digits.", json_schema_extra=_STRING_OR_INTEGER),
+                   BeforeValidator(_digits_of_integer), matching(r"^\+?[1-9][0-9]{5,15}$", "E.164 digits: "
+                                                                 "an optional + then 6 to 16 digits, no leading 0")]
 CountryIso = Annotated[str, Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 alpha-2 country, e.g. US."),
                        BeforeValidator(_ascii_upper)]
 HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2048,

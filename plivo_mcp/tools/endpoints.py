@@ -29,7 +29,7 @@ async def list_endpoints(deps: Deps, *, page: ListPage) -> dict[str, Any]:
 
 @tool(title="Get endpoint", read_only=True, idempotent=True)
 async def get_endpoint(deps: Deps, endpoint_id: EndpointId) -> dict[str, Any]:
-    """Get one SIP endpoint with its registration state."""
+    """Get one SIP endpoint and its registration."""
     return clean(await deps.client.get(f"Endpoint/{endpoint_id}/"))
 
 
@@ -79,7 +79,7 @@ async def delete_endpoint(
     deps: Deps,
     endpoint_id: EndpointId,
 ) -> dict[str, Any]:
-    """Delete a SIP endpoint; phones registered with it stop working. Needs confirmation."""
+    """Delete a SIP endpoint; phones registered with it stop working."""
     data = await deps.client.delete(f"Endpoint/{endpoint_id}/", deps.async_callback)
     return changed(data, deleted=endpoint_id)
 

@@ -14,13 +14,14 @@ from plivo_mcp.tools.common import (
     Number,
     SubaccountId,
     changes,
+    matching,
 )
 from plivo_mcp.tools.listing import ListPage
 
 SUMMARY_FIELDS = ("number", "alias", "number_type", "country", "application", "sub_account",
                   "monthly_rental_rate", "renewal_date")
-Services = Annotated[str | None, Field(pattern=r"^(voice|sms|mms)(,(voice|sms|mms)){0,2}$",
-                                       description="Comma-joined: voice,sms,mms.")]
+Services = Annotated[str | None, Field(description="Comma-joined: voice,sms,mms."),
+                     matching(r"^(voice|sms|mms)(,(voice|sms|mms)){0,2}$", "voice, sms or mms, comma-joined")]
 Date = Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"},
                                    description="YYYY-MM-DD.")]
 
@@ -44,7 +45,7 @@ async def list_numbers(
     *,
     page: ListPage,
 ) -> dict[str, Any]:
-    """List numbers on the account, newest first, with filters."""
+    """List rented numbers, newest first."""
     return await page.of(deps, "Number/", {
         "type": type, "number_startswith": number_startswith, "subaccount": subaccount, "alias": alias,
         "services": services, "renewal_date": renewal_date, "renewal_date__lt": renewal_date_before,
@@ -54,7 +55,7 @@ async def list_numbers(
 
 @tool(title="Get number", read_only=True, idempotent=True)
 async def get_number(deps: Deps, number: Number) -> dict[str, Any]:
-    """Get one rented number: type, capabilities, rates, application, renewal."""
+    """Get one rented number: type, services, rates, app, renewal."""
     return clean(await deps.client.get(f"Number/{digits(number)}/"))
 
 
@@ -91,7 +92,7 @@ async def unrent_number(
     deps: Deps,
     number: Number,
 ) -> dict[str, Any]:
-    """Release a number from the account; it may not be recoverable. Needs confirmation."""
+    """Release a number from the account; it may not be recoverable."""
     number = digits(number)
     data = await deps.client.delete(f"Number/{number}/", deps.async_callback)
     return changed(data, released=number)

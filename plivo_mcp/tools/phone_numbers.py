@@ -36,7 +36,7 @@ async def search_phone_numbers(
     *,
     page: ListPage,
 ) -> dict[str, Any]:
-    """Search numbers available to buy in a country, with monthly and setup cost."""
+    """Search numbers for sale in a country, with their cost."""
     return await page.of(deps, "PhoneNumber/", {
         "country_iso": country_iso, "type": type, "pattern": pattern, "region": region,
         "services": services, "city": city,
@@ -87,7 +87,7 @@ async def buy_phone_number(
     number: Number,
     app_id: Annotated[AppId | None, Field(description="Application to attach.")] = None,
 ) -> dict[str, Any]:
-    """Rent a number found by search_phone_numbers; costs setup plus monthly rental. Needs confirmation."""
+    """Rent a number from search_phone_numbers; costs setup plus monthly rental."""
     number = digits(number)
     data = await deps.client.post(f"PhoneNumber/{number}/", {
         "app_id": app_id, **deps.async_callback})

@@ -39,7 +39,7 @@ async def create_subaccount(
     name: Name,
     enabled: Annotated[bool, Field(description="Enable it now (API default false).")] = False,
 ) -> dict[str, Any]:
-    """Create a subaccount; it starts disabled unless enabled=true. Returns its auth id."""
+    """Create a subaccount (disabled unless enabled=true); returns its auth id."""
     data = await deps.client.post("Subaccount/", {"name": name, "enabled": enabled, **deps.async_callback})
     return changed(data, auth_id=data.get("auth_id"), auth_token=data.get("auth_token"), name=name,
                    enabled=enabled)
@@ -131,7 +131,7 @@ async def delete_subaccount(
     cascade: Annotated[bool, Field(description="Also delete its apps, endpoints, numbers (default false: "
                                                "they move to the main account).")] = False,
 ) -> dict[str, Any]:
-    """Delete a subaccount. cascade=false (default) moves its resources to the main account. Needs confirmation."""
+    """Delete a subaccount; without cascade its resources move to the main account."""
     data = await deps.client.delete(f"Subaccount/{subaccount_id}/", {
         "cascade": cascade, **deps.async_callback})
     return changed(data, deleted=subaccount_id, cascade=cascade)
