@@ -14,18 +14,14 @@ import pytest
 from mcp import Client
 
 from plivo_mcp.config import load_settings
-from plivo_mcp.server import build_server
+from plivo_mcp.server import EVERY_TOOL, build_server
+from plivo_mcp.tools import TOOLSETS
 
 pytestmark = pytest.mark.anyio
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "tools"
-EXPECTED_TOOLS = {
-    "get_account", "update_account", "list_subaccounts", "get_subaccount", "create_subaccount",
-    "update_subaccount", "delete_subaccount", "list_applications", "get_application", "create_application",
-    "update_application", "delete_application", "get_pricing", "list_endpoints", "get_endpoint",
-    "create_endpoint", "update_endpoint", "delete_endpoint", "list_numbers", "get_number", "update_number",
-    "unrent_number", "search_phone_numbers", "buy_phone_number",
-}
-GUARDED = {"delete_subaccount", "delete_application", "delete_endpoint", "unrent_number", "buy_phone_number"}
+# Derived from the toolsets the tool modules declare (the snapshots are what pins the interface itself).
+EXPECTED_TOOLS = {spec.name for toolset in TOOLSETS if toolset.default for spec in toolset.tools}
+GUARDED = {name for name, spec in EVERY_TOOL.items() if spec.guarded}
 HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
 
 
@@ -103,7 +99,4 @@ async def test_subaccount_credentials_hide_subaccount_management():
 async def test_read_only_mode_lists_only_read_only_tools():
     tools = await listed_tools(read_only=True)
     assert tools and all(t["annotations"]["readOnlyHint"] for t in tools)
-    assert {t["name"] for t in tools} == {"get_account", "list_subaccounts", "get_subaccount",
-                                          "list_applications", "get_application", "get_pricing",
-                                          "list_endpoints", "get_endpoint", "list_numbers", "get_number",
-                                          "search_phone_numbers"}
+    assert {t["name"] for t in tools} == {name for name in EXPECTED_TOOLS if EVERY_TOOL[name].read_only}
