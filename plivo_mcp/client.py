@@ -192,7 +192,8 @@ class PlivoClient:
 
         attempts = 0
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retry_attempts) | self._retry_after_beyond_cap,
+            # tenacity's stubs type `|` for its own stop classes only; a plain callable combines the same way.
+            stop=stop_after_attempt(self.retry_attempts) | self._retry_after_beyond_cap,  # type: ignore[operator]
             wait=self._backoff, retry=retry_if_exception_type(_Transient), reraise=True, sleep=self._sleep)
         try:
             async for attempt in retrying:

@@ -93,7 +93,7 @@ class Settings(BaseModel):
         return [o.strip() for o in self.allowed_origins_csv.split(",") if o.strip()]
 
 
-_ENV_NAMES = {name: field.alias for name, field in Settings.model_fields.items()}
+_ENV_NAMES: dict[str, str] = {name: str(field.alias) for name, field in Settings.model_fields.items()}
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -103,7 +103,7 @@ def load_settings(**overrides: object) -> Settings:
     """
     try:
         env = {alias: os.environ[alias] for alias in _ENV_NAMES.values() if alias in os.environ}
-        settings = Settings(**{**env, **{_ENV_NAMES.get(k, k): v for k, v in overrides.items()}})
+        settings = Settings.model_validate({**env, **{_ENV_NAMES.get(k, k): v for k, v in overrides.items()}})
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = str(err["loc"][0]) if err["loc"] else "environment"

@@ -17,9 +17,9 @@ import json
 import re
 import socket
 import sys
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from plivo_mcp import __version__
 from plivo_mcp.config import AUTH_ID_PATTERN
@@ -27,18 +27,28 @@ from plivo_mcp.hosts import is_loopback
 from plivo_mcp.log_throttle import REJECTIONS, LogThrottle
 
 if TYPE_CHECKING:
-    from mcp.server.mcpserver import Context, MCPServer
+    from mcp.server.mcpserver import Context
 
     from plivo_mcp.config import Settings
-    from plivo_mcp.core.deps import ToolHost
-
-    class PlivoMCP(ToolHost, MCPServer):  # the server as seen from here, without importing it (no cycle)
-        specs: dict[str, Any]
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+
+class HttpHost(Protocol):
+    """The server as this module needs it, without importing it (the server imports this module)."""
+
+    @property
+    def config(self) -> Settings: ...
+
+    @property
+    def specs(self) -> Mapping[str, Any]: ...
+
+    def streamable_http_app(self, *args: Any, **kwargs: Any) -> Any: ...
+
 
 MCP_PATH = "/mcp"
 HEALTH_PATH = "/healthz"
@@ -213,7 +223,7 @@ class Gate:
         return None
 
 
-def build_http_app(server: PlivoMCP, *, host: str = "127.0.0.1", allowed_hosts: Iterable[str] = (),
+def build_http_app(server: HttpHost, *, host: str = "127.0.0.1", allowed_hosts: Iterable[str] = (),
                    allowed_origins: Iterable[str] = ()) -> ASGIApp:
     """The ASGI app `serve --transport http` runs: MCP at /mcp, GET /healthz, everything behind the gate."""
     from mcp.server.transport_security import TransportSecuritySettings
@@ -229,7 +239,7 @@ def build_http_app(server: PlivoMCP, *, host: str = "127.0.0.1", allowed_hosts: 
     return Gate(inner, token=config.http_token, allow_request_credentials=config.allow_request_credentials)
 
 
-def serve_http(server: PlivoMCP, config: Settings, *, host: str, port: int, allowed_hosts: Iterable[str] = (),
+def serve_http(server: HttpHost, config: Settings, *, host: str, port: int, allowed_hosts: Iterable[str] = (),
                allowed_origins: Iterable[str] = ()) -> int:
     """Run uvicorn until interrupted. Refuses a non-loopback bind without a token, or a port it cannot listen on,
     with one line on stderr and exit status 2."""
@@ -268,8 +278,10 @@ def serve_http(server: PlivoMCP, config: Settings, *, host: str, port: int, allo
              request_credentials=config.allow_request_credentials, max_connections=max_connections)
     # log_config=None: uvicorn logs through the root logger, which configure_logging sent to stderr as JSON.
     uv_config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", server_header=False,
-                               http=protocol_for(limits), timeout_keep_alive=config.http_idle_timeout_s,
-                               backlog=backlog)  # type: ignore[arg-type]
+                               http=protocol_for(limits),
+                               # typed int, used as a float delay: a fraction of a second works (tests use it)
+                               timeout_keep_alive=config.http_idle_timeout_s,  # type: ignore[arg-type]
+                               backlog=backlog)
     with sock, contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
         uvicorn.Server(uv_config).run(sockets=[sock])
     return 0

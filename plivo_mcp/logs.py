@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 from plivo_mcp.secrets import mask_secrets
 
 
-def _mask_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _mask_processor(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> Any:
     return mask_secrets(event_dict)
 
 
@@ -18,7 +19,7 @@ def configure_logging(level: str = "info") -> None:
     import structlog
 
     numeric = getattr(logging, level.upper(), logging.INFO)
-    shared = [
+    shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

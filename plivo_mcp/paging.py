@@ -173,7 +173,9 @@ class Progress:
     """
 
     def __init__(self, ctx: Reports | None) -> None:
-        self._ctx, self._base, self._last = ctx, 0, 0
+        self._ctx = ctx
+        self._base: float = 0
+        self._last: float = 0
         self.label = ""
 
     async def report_progress(self, progress: float, total: float | None = None,

@@ -194,7 +194,7 @@ def to_sdk_prompt(prompt: PromptFile) -> Prompt:
     if prompt.tools:
         description += f" Uses: {', '.join(prompt.tools)}."
     return _file_prompt_class()(
-        name=prompt.name, title=prompt.title, description=description, fn=_renderer(prompt),
+        name=prompt.name, title=prompt.title, description=description, fn=_renderer(prompt), context_kwarg=None,
         arguments=[PromptArgument(name=a.name, required=a.required,
                                   description=a.description + (f" Default: {a.default}." if a.default else ""))
                    for a in prompt.arguments])

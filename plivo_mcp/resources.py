@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
@@ -21,12 +21,23 @@ from plivo_mcp.shaping import clean
 from plivo_mcp.tools.pricing import summarise_pricing
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mcp.server.mcpserver import MCPServer
 
-    from plivo_mcp.core.deps import ToolHost
+    from plivo_mcp.client import PlivoClient
+    from plivo_mcp.config import Settings
 
-    class ResourceHost(ToolHost, MCPServer):  # what the server is, seen from here without importing it
-        ...
+
+class ResourceHost(Protocol):
+    """The server as this module needs it, without importing it (the server imports this module)."""
+
+    @property
+    def config(self) -> Settings: ...
+
+    def resource(self, *args: Any, **kwargs: Any) -> Callable[..., Any]: ...
+
+    def client_for(self, ctx: Context) -> PlivoClient: ...
 
 ACCOUNT_URI = "plivo://account"
 PRICING_URI = "plivo://pricing/{country_iso}"
@@ -64,7 +75,7 @@ def reading_with(ctx: Context | None) -> Iterator[None]:
 
 
 async def _account_json(server: ResourceHost) -> str:
-    ctx = CURRENT_CONTEXT.get() or Context(mcp_server=server)
+    ctx = CURRENT_CONTEXT.get() or Context(mcp_server=cast("MCPServer[Any]", server))
     try:
         data = clean(await server.client_for(ctx).get(""))
     except PlivoToolError as exc:
@@ -74,7 +85,7 @@ async def _account_json(server: ResourceHost) -> str:
 
 async def pricing(country_iso: str, ctx: Context) -> str:
     """Rates in USD for one country: SMS and voice in/out, monthly number rental."""
-    server = ctx.mcp_server
+    server = cast("ResourceHost", ctx.mcp_server)
     if not _COUNTRY.match(country_iso):
         raise ResourceNotFoundError(f"plivo://pricing/{country_iso}: country_iso must be two letters, e.g. US")
     iso = country_iso.upper()

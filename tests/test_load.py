@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import random
 import threading
 from collections.abc import Iterator
@@ -90,13 +91,15 @@ async def test_concurrent_calls_in_memory_with_faults_and_flat_memory(sb: Sandbo
     async with Client(server_for(sb, **PACING)) as client:
         await one_round(client, sb, "warm", writes=40, reads=120)
         live_objects = []
-        for tag in ("second", "third"):
+        for tag in ("second", "third", "fourth"):
             await one_round(client, sb, tag, writes=40, reads=120)
             gc.collect()
             live_objects.append(len(gc.get_objects()))
-    # Identical rounds of 200 calls: anything kept per call (a result, a context, a task) would grow this by
-    # at least 200. Seen: a few dozen either way.
-    assert live_objects[1] - live_objects[0] < 200, live_objects
+    # Identical rounds of 200 calls: anything kept per call (a result, a context, a task) would grow this by at
+    # least 200 in *every* round. A bounded structure filling up (the connection pool opening its last
+    # connections when a loaded machine stretches a round) grows it once; so the smaller step is the one judged.
+    steps = [after - before for before, after in itertools.pairwise(live_objects)]
+    assert min(steps) < 200, live_objects
 
 
 

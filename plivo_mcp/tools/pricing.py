@@ -28,7 +28,7 @@ def summarise_pricing(data: dict[str, Any], prefix: str | None) -> dict[str, Any
             continue
         setups = {r.get("setup_rate") for r in node.get("rates") or [] if isinstance(r, dict)}
         setups.discard(None)
-        setup = max(setups, key=float) if setups else None
+        setup = max(setups, key=lambda rate: float(str(rate))) if setups else None
         rentals[kind] = node.get("rate") if not setup or float(setup) == 0 else {
             "monthly": node.get("rate"), "setup": setup}
     prefix_rates = outbound.get("rates") or []
