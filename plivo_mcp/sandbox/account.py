@@ -7,7 +7,7 @@ account (`POST /`) is reserved to the main account: a subaccount gets 403.
 
 from __future__ import annotations
 
-from plivo_mcp.sandbox.http import ApiError, Ctx, Result, changed, opt_str
+from plivo_mcp.sandbox.router import ApiError, Ctx, Result, changed, opt_str
 
 _FIELDS = ("name", "city", "address", "state", "timezone")
 

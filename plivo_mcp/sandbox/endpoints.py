@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from plivo_mcp.sandbox.http import (
+from plivo_mcp.sandbox.router import (
     ApiError,
     Ctx,
     Result,

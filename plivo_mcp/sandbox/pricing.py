@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from plivo_mcp.sandbox.data import PRICING
-from plivo_mcp.sandbox.http import ApiError, Ctx, Result, req_country_iso
+from plivo_mcp.sandbox.router import ApiError, Ctx, Result, req_country_iso
 
 
 def get(ctx: Ctx) -> Result:

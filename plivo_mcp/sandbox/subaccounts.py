@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plivo_mcp.sandbox.http import (
+from plivo_mcp.sandbox.router import (
     ApiError,
     Ctx,
     Result,
