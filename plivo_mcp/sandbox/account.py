@@ -7,7 +7,7 @@ account (`POST /`) is reserved to the main account: a subaccount gets 403.
 
 from __future__ import annotations
 
-from plivo_mcp.sandbox.router import ApiError, Ctx, Result, changed, opt_str
+from plivo_mcp.sandbox.router import ApiError, Ctx, Resource, Result, changed, opt_str
 
 _FIELDS = ("name", "city", "address", "state", "timezone")
 
@@ -34,3 +34,6 @@ def update(ctx: Ctx) -> Result:
         raise ApiError(400, "name must not be empty")
     ctx.store.update_account(ctx.caller, fields)
     return changed(ctx)
+
+
+RESOURCE = Resource(paths={"": {"GET": get, "POST": update}})

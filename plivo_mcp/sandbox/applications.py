@@ -7,6 +7,7 @@ from typing import Any
 from plivo_mcp.sandbox.router import (
     ApiError,
     Ctx,
+    Resource,
     Result,
     changed,
     deleted,
@@ -130,3 +131,9 @@ def delete(ctx: Ctx, app_id: str) -> Result:
             raise ApiError(400, "new_endpoint_application: no such application")
     ctx.store.delete_application(app_id, cascade, None if cascade else new_app)
     return deleted(ctx)
+
+
+RESOURCE = Resource(paths={
+    "Application/": {"GET": list_, "POST": create},
+    "Application/{id}/": {"GET": get, "POST": update, "DELETE": delete},
+})

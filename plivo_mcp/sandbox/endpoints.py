@@ -8,6 +8,7 @@ from typing import Any
 from plivo_mcp.sandbox.router import (
     ApiError,
     Ctx,
+    Resource,
     Result,
     changed,
     deleted,
@@ -143,3 +144,12 @@ def unregister(ctx: Ctx, endpoint_id: str) -> Result:
     _existing(ctx, endpoint_id)
     ctx.store.unregister_endpoint(endpoint_id)
     return 200, {"api_id": ctx.api_id, "message": "unregistered", "endpoint_id": endpoint_id}
+
+
+RESOURCE = Resource(
+    paths={
+        "Endpoint/": {"GET": list_, "POST": create},
+        "Endpoint/{id}/": {"GET": get, "POST": update, "DELETE": delete},
+    },
+    admin={"endpoints/{id}/register": register, "endpoints/{id}/unregister": unregister},
+)

@@ -9,7 +9,7 @@ from typing import Any
 
 from plivo_mcp.sandbox.data import COUNTRIES
 from plivo_mcp.sandbox.endpoints import app_ref
-from plivo_mcp.sandbox.router import ApiError, Ctx, Result, changed, deleted, found, opt_str, page
+from plivo_mcp.sandbox.router import ApiError, Ctx, Resource, Result, changed, deleted, found, opt_str, page
 from plivo_mcp.sandbox.store import cnam_lookup_applies
 
 NUMBER_TYPES = {"fixed": "local", "local": "local", "mobile": "mobile", "tollfree": "tollfree",
@@ -190,3 +190,9 @@ def delete(ctx: Ctx, number: str) -> Result:
     _existing(ctx, number)
     ctx.store.unrent_number(number)
     return deleted(ctx)
+
+
+RESOURCE = Resource(paths={
+    "Number/": {"GET": list_},
+    "Number/{id}/": {"GET": get, "POST": update, "DELETE": delete},
+})

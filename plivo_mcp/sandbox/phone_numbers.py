@@ -9,7 +9,7 @@ from typing import Any
 from plivo_mcp.sandbox.data import COUNTRIES, NANP_COUNTRIES, nanp_rate_center
 from plivo_mcp.sandbox.endpoints import app_ref
 from plivo_mcp.sandbox.numbers import cnam_lookup_param, refuse_cnam, services_filter
-from plivo_mcp.sandbox.router import ApiError, Ctx, Result, opt_bool, opt_str, page, req_country_iso
+from plivo_mcp.sandbox.router import ApiError, Ctx, Resource, Result, opt_bool, opt_str, page, req_country_iso
 
 _TYPES = ("fixed", "mobile", "tollfree", "any", "local")
 _PUBLIC_KEYS = ("number", "country", "city", "region", "type", "sub_type", "prefix", "rate_center", "lata",
@@ -102,3 +102,6 @@ def buy(ctx: Ctx, number: str) -> Result:
     if fallback is not None:
         bought["fallback_number"] = fallback
     return 201, {"api_id": ctx.api_id, "message": "created", "numbers": [bought], "status": "fulfilled"}
+
+
+RESOURCE = Resource(paths={"PhoneNumber/": {"GET": search}, "PhoneNumber/{id}/": {"POST": buy}})

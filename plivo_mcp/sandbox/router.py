@@ -1,7 +1,8 @@
-"""What a resource module uses to answer a request: the request context (`Ctx`), `ApiError`, the parameter
-parsers (values as the SDKs send them), the list-page builder and the usual answers.
+"""What a resource module uses to declare its paths (`Resource`) and answer a request: the request context
+(`Ctx`), `ApiError`, the parameter parsers (values as the SDKs send them), the list-page builder and the usual
+answers.
 
-Resource modules import this module; it imports none of them (the app reaches them through `routes.py`).
+Resource modules import this module; it imports none of them (the app reaches them through routes.py).
 """
 
 from __future__ import annotations
@@ -83,7 +84,22 @@ class Ctx:
 
 
 Result = tuple[int, dict[str, Any] | None]
+# Called with the Ctx, and the object id when the path has one.
 Handler = Callable[..., Result]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What one resource module adds to the sandbox, as its `RESOURCE`, listed in routes.py.
+
+    `paths`: path under `/v1/Account/{auth_id}/` -> {HTTP method: handler}; the path is "" (the account
+    itself), "Name/" (the collection) or "Name/{id}/" (one object, whose id the handler gets).
+    `admin`: path under `/sandbox/` -> handler of a POST, for what no SDK can do against the real API; the path
+    is "collection/{id}/action".
+    """
+
+    paths: dict[str, dict[str, Handler]]
+    admin: dict[str, Handler] = field(default_factory=dict)
 
 
 # ---- parameter helpers ----------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ import time
 from types import TracebackType
 from typing import Any
 
+from plivo_mcp.sandbox.app import SandboxApp
 from plivo_mcp.sandbox.faults import FaultPlan
-from plivo_mcp.sandbox.http import SandboxApp
 from plivo_mcp.sandbox.store import Clock, Store
 
 DEMO_AUTH_ID = "MASANDBOXDEMO0000001"

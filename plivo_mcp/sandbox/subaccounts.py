@@ -11,6 +11,7 @@ from typing import Any
 from plivo_mcp.sandbox.router import (
     ApiError,
     Ctx,
+    Resource,
     Result,
     changed,
     check_subaccount_id,
@@ -85,3 +86,9 @@ def delete(ctx: Ctx, sa: str) -> Result:
     cascade = opt_bool(ctx.params, "cascade")
     ctx.store.delete_subaccount(ctx.caller, sa, bool(cascade))
     return deleted(ctx)
+
+
+RESOURCE = Resource(paths={
+    "Subaccount/": {"GET": list_, "POST": create},
+    "Subaccount/{id}/": {"GET": get, "POST": update, "DELETE": delete},
+})

@@ -17,7 +17,8 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 import httpx
 from starlette.requests import Request
@@ -25,10 +26,12 @@ from starlette.responses import JSONResponse, Response
 
 from plivo_mcp.hosts import is_loopback
 from plivo_mcp.sandbox.faults import FaultPlan
-from plivo_mcp.sandbox.router import ApiError, Ctx, Handler, opt_method, opt_url
+from plivo_mcp.sandbox.router import ApiError, Ctx, opt_method, opt_url
+from plivo_mcp.sandbox.routes import RESOURCES
 from plivo_mcp.sandbox.store import Store, StoreError
 
 log = logging.getLogger("plivo_mcp.sandbox")
+T = TypeVar("T")
 
 _REASONS = {400: "bad request", 401: "unauthorized", 403: "forbidden", 404: "not found",
             405: "method not allowed", 409: "conflict", 429: "too many requests", 500: "internal server error",
@@ -39,33 +42,16 @@ MALFORMED_BODY = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<bo
 
 # ---- the app --------------------------------------------------------------------------------------------------
 
-def _routes() -> dict[tuple[str, bool], dict[str, Handler]]:
-    """(resource, has_id) -> {method: handler}."""
-    from plivo_mcp.sandbox import account, applications, endpoints, numbers, phone_numbers, pricing, subaccounts
-
-    return {
-        ("", False): {"GET": account.get, "POST": account.update},
-        ("Subaccount", False): {"GET": subaccounts.list_, "POST": subaccounts.create},
-        ("Subaccount", True): {"GET": subaccounts.get, "POST": subaccounts.update, "DELETE": subaccounts.delete},
-        ("Application", False): {"GET": applications.list_, "POST": applications.create},
-        ("Application", True): {"GET": applications.get, "POST": applications.update,
-                                "DELETE": applications.delete},
-        ("Endpoint", False): {"GET": endpoints.list_, "POST": endpoints.create},
-        ("Endpoint", True): {"GET": endpoints.get, "POST": endpoints.update, "DELETE": endpoints.delete},
-        ("Number", False): {"GET": numbers.list_},
-        ("Number", True): {"GET": numbers.get, "POST": numbers.update, "DELETE": numbers.delete},
-        ("PhoneNumber", False): {"GET": phone_numbers.search},
-        ("PhoneNumber", True): {"POST": phone_numbers.buy},
-        ("Pricing", False): {"GET": pricing.get},
-    }
-
-
-def _admin_routes() -> dict[tuple[str, str], Handler]:
-    """(collection, action) -> handler for `POST /sandbox/{collection}/{id}/{action}`: the sandbox's own controls,
-    for what the real API does not let a client do (a SIP phone registering), outside /v1/ so no SDK sends them."""
-    from plivo_mcp.sandbox import endpoints
-
-    return {("endpoints", "register"): endpoints.register, ("endpoints", "unregister"): endpoints.unregister}
+def _merged(tables: Iterable[dict[str, T]]) -> dict[str, T]:
+    """One table of every resource's paths, each path declared by one resource only (two resources answering
+    the same path would be a mistake in routes.py, not a choice)."""
+    merged: dict[str, T] = {}
+    for table in tables:
+        clash = merged.keys() & table.keys()
+        if clash:
+            raise ValueError(f"sandbox paths declared twice: {sorted(clash)}")
+        merged.update(table)
+    return merged
 
 
 def _json(status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None) -> Response:
@@ -89,8 +75,8 @@ class SandboxApp:
         self.request_count = 0
         self._count_lock = threading.Lock()
         self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._routes = _routes()
-        self._admin_routes = _admin_routes()
+        self._paths = _merged(r.paths for r in RESOURCES)
+        self._admin_paths = _merged(r.admin for r in RESOURCES)
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -134,7 +120,7 @@ class SandboxApp:
         # makes uvicorn skip its automatic 500, so the client sees the connection close with no answer.
         cycle = getattr(receive, "__self__", None)
         transport = getattr(cycle, "transport", None)
-        if transport is not None:
+        if cycle is not None and transport is not None:
             transport.close()
             cycle.disconnected = True
             return
@@ -153,9 +139,9 @@ class SandboxApp:
         assert caller_row is not None
         if not self._allow(caller_row["auth_id"]):
             return _error(429, "too many requests")
-        resource = parts[3] if len(parts) > 3 else ""
         obj_id = parts[4] if len(parts) > 4 else None
-        handlers = self._routes.get((resource, obj_id is not None))
+        path = "" if len(parts) == 3 else f"{parts[3]}/{{id}}/" if obj_id is not None else f"{parts[3]}/"
+        handlers = self._paths.get(path)
         if handlers is None:
             return _error(404, "not found")
         handler = handlers.get(method)
@@ -184,7 +170,9 @@ class SandboxApp:
 
     async def _handle_admin(self, request: Request, method: str) -> Response:
         parts = [p for p in request.url.path.split("/") if p]
-        handler = self._admin_routes.get((parts[1], parts[3])) if len(parts) == 4 else None
+        # POST /sandbox/{collection}/{id}/{action}: the sandbox's own controls, for what the real API does not let a
+        # client do (a SIP phone registering), outside /v1/ so that no SDK sends them.
+        handler = self._admin_paths.get(f"{parts[1]}/{{id}}/{parts[3]}") if len(parts) == 4 else None
         if handler is None:
             return _error(404, "not found")
         if method != "POST":
