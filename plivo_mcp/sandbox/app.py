@@ -25,10 +25,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from plivo_mcp.hosts import is_loopback
+from plivo_mcp.sandbox.accounts import Accounts
 from plivo_mcp.sandbox.faults import FaultPlan
 from plivo_mcp.sandbox.router import ApiError, Ctx, opt_method, opt_url
 from plivo_mcp.sandbox.routes import RESOURCES
-from plivo_mcp.sandbox.store import Store, StoreError
+from plivo_mcp.sandbox.storage import Database, StoreError
 
 log = logging.getLogger("plivo_mcp.sandbox")
 T = TypeVar("T")
@@ -65,10 +66,10 @@ def _error(status: int, error: str, headers: dict[str, str] | None = None) -> Re
 
 
 class SandboxApp:
-    """ASGI app over a Store and a FaultPlan."""
+    """ASGI app over a Database (whose storages are those of routes.RESOURCES) and a FaultPlan."""
 
-    def __init__(self, store: Store, faults: FaultPlan, rate_limit: int = 300, rate_window_s: float = 5.0) -> None:
-        self.store = store
+    def __init__(self, db: Database, faults: FaultPlan, rate_limit: int = 300, rate_window_s: float = 5.0) -> None:
+        self.db = db
         self.faults = faults
         self.rate_limit = rate_limit
         self.rate_window_s = rate_window_s
@@ -152,7 +153,7 @@ class SandboxApp:
             params = await self._params(request, method)
         except ApiError as e:
             return _error(e.status, e.error)
-        ctx = Ctx(self.store, caller_row["auth_id"], caller_row, params)
+        ctx = Ctx(self.db, caller_row["auth_id"], caller_row, params)
         try:
             callback = self._callback(params)
         except ApiError as e:
@@ -187,7 +188,7 @@ class SandboxApp:
         if not self._allow(caller_row["auth_id"]):
             return _error(429, "too many requests")
         try:
-            ctx = Ctx(self.store, caller_row["auth_id"], caller_row, await self._params(request, method))
+            ctx = Ctx(self.db, caller_row["auth_id"], caller_row, await self._params(request, method))
             status, body = handler(ctx, parts[2])
         except (ApiError, StoreError) as e:
             return _error(e.status, e.error)
@@ -205,7 +206,7 @@ class SandboxApp:
             return None, _error(401, "authentication failed: malformed Authorization header")
         if not sep:
             return None, _error(401, "authentication failed: malformed Authorization header")
-        row = self.store.authenticate(user, token)
+        row = self.db.storage(Accounts).authenticate(user, token)
         if row is None:
             return None, _error(401, "authentication failed: invalid auth_id or auth_token")
         if path_id is not None and path_id != user:

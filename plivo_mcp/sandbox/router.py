@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
-from plivo_mcp.sandbox.store import Store
+from plivo_mcp.sandbox.accounts import Accounts
+from plivo_mcp.sandbox.storage import Database, Storage
 
 SUBACCOUNT_ID_RE = re.compile(r"^SA[A-Z0-9]{18}$")
 
@@ -34,7 +35,7 @@ class ApiError(Exception):
 class Ctx:
     """Everything a resource handler needs about one authenticated request."""
 
-    store: Store
+    db: Database
     caller: str  # the authenticated account id (MA… or SA…)
     caller_row: dict[str, Any]
     params: dict[str, Any]
@@ -51,7 +52,7 @@ class Ctx:
     @functools.cached_property
     def owners(self) -> list[str]:
         """Accounts whose resources the caller sees: itself, and a main account's subaccounts."""
-        return [self.caller] if self.is_sub else [self.caller, *self.store.subaccount_ids(self.caller)]
+        return [self.caller] if self.is_sub else [self.caller, *self.db.storage(Accounts).subaccount_ids(self.caller)]
 
     def uri(self, *parts: str) -> str:
         """Resource URI under the caller's account, always ending in `/`."""
@@ -73,7 +74,7 @@ class Ctx:
         if self.is_sub:
             if sa != self.caller:
                 raise not_own
-        elif self.store.get_subaccount(self.caller, sa) is None:
+        elif self.db.storage(Accounts).get_subaccount(self.caller, sa) is None:
             raise ApiError(400, "invalid subaccount: no such subaccount")
         return sa
 
@@ -96,10 +97,12 @@ class Resource:
     itself), "Name/" (the collection) or "Name/{id}/" (one object, whose id the handler gets).
     `admin`: path under `/sandbox/` -> handler of a POST, for what no SDK can do against the real API; the path
     is "collection/{id}/action".
+    `storage`: the class of its tables and queries (a storage.Storage), if it keeps any of its own.
     """
 
     paths: dict[str, dict[str, Handler]]
     admin: dict[str, Handler] = field(default_factory=dict)
+    storage: type[Storage] | None = None
 
 
 # ---- parameter helpers ----------------------------------------------------------------------------------------
