@@ -6,9 +6,10 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
-import operator
 import re
 import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from plivo_mcp.sandbox import data
@@ -16,7 +17,7 @@ from plivo_mcp.sandbox.accounts import Accounts, money
 from plivo_mcp.sandbox.applications import Applications, RefersToApplications, app_ref
 from plivo_mcp.sandbox.data import COUNTRIES
 from plivo_mcp.sandbox.router import ApiError, Ctx, Resource, Result, changed, deleted, found, opt_str, page
-from plivo_mcp.sandbox.storage import Row, StoreError, Table, owned_by
+from plivo_mcp.sandbox.storage import PagedRows, Row, StoreError, Table, owned_by
 
 # ---- storage --------------------------------------------------------------------------------------------------
 
@@ -40,9 +41,45 @@ INVENTORY = Table(
 )
 
 
-def cnam_lookup_applies(item: dict[str, Any]) -> bool:
-    """CNAM lookup is a setting of US local and toll-free numbers; the API shows null for any other."""
-    return bool(item["country_iso"] == "US" and item["type"] in ("fixed", "tollfree"))
+# A condition on numbers rows, in SQL, with its arguments.
+Condition = tuple[str, tuple[Any, ...]]
+NO_NUMBER: Condition = ("0", ())
+
+
+def _data(key: str) -> str:
+    """SQL for a field of a numbers row's inventory data (`key` comes from code, never from a caller)."""
+    return f"json_extract(data, '$.{key}')"
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The numbers a property of the Number applies to (the API shows null on the others), by inventory data:
+    country, type and, for messaging properties, SMS capability. `applies` and `sql` are the same test, on one
+    number's data and on the numbers table."""
+
+    countries: tuple[str, ...]
+    types: tuple[str, ...]
+    sms_only: bool = False
+
+    def applies(self, item: dict[str, Any]) -> bool:
+        return bool(item["country_iso"] in self.countries and item["type"] in self.types
+                    and (not self.sms_only or item["sms_enabled"]))
+
+    def sql(self) -> Condition:
+        test = (f"{_data('country_iso')} IN ({_marks(self.countries)})"
+                f" AND {_data('type')} IN ({_marks(self.types)})")
+        if self.sms_only:
+            test += f" AND {_data('sms_enabled')}"
+        return test, (*self.countries, *self.types)
+
+
+CNAM_LOOKUP = Scope(countries=("US",), types=("fixed", "tollfree"))
+TENDLC = Scope(countries=("US",), types=("fixed",), sms_only=True)
+TOLL_FREE_VERIFICATION = Scope(countries=("US", "CA"), types=("tollfree",), sms_only=True)
 
 
 def one_month_after(day: dt.date) -> dt.date:
@@ -129,7 +166,7 @@ class Numbers(RefersToApplications):
         item = json.loads(raw)
         if app_id is None:
             app_id = self.db.storage(Applications).default_app(c, owner, "default_number_app")
-        if cnam_lookup is None and cnam_lookup_applies(item):
+        if cnam_lookup is None and CNAM_LOOKUP.applies(item):
             cnam_lookup = "disabled"
         today = self.db.clock().date()
         renewal = one_month_after(today)
@@ -146,10 +183,16 @@ class Numbers(RefersToApplications):
         row = self.db.one(f"SELECT * FROM numbers WHERE number=? AND {where}", (number, *args))
         return _number_row(row) if row else None
 
-    def all_of(self, owners: list[str]) -> list[Row]:
+    def find(self, owners: list[str], conditions: Sequence[Condition] = ()) -> PagedRows:
+        """Numbers of `owners` meeting every condition, newest first, paged in SQL (only a page is decoded)."""
         where, args = owned_by(owners)
-        return [_number_row(r) for r in self.db.query(f"SELECT * FROM numbers WHERE {where} ORDER BY rowid DESC",
-                                                      args)]
+        sql = " AND ".join([where, *(f"({test})" for test, _ in conditions)])
+        return PagedRows(self.db, "numbers", sql, (*args, *(a for _, more in conditions for a in more)),
+                         convert=_number_row)
+
+    def all_of(self, owners: list[str]) -> list[Row]:
+        """Every number of `owners`, newest first, decoded."""
+        return self.find(owners)[:]
 
     def update(self, number: str, fields: dict[str, Any]) -> None:
         self.db.update_row("numbers", {"number": number}, fields)
@@ -186,10 +229,13 @@ class Numbers(RefersToApplications):
 NUMBER_TYPES = {"fixed": "local", "local": "local", "mobile": "mobile", "tollfree": "tollfree",
                 "national": "national"}
 _SERVICES = ("voice", "sms", "mms")
-_RENEWAL_OPS = {"renewal_date": operator.eq, "renewal_date__lt": operator.lt, "renewal_date__lte": operator.le,
-                "renewal_date__gt": operator.gt, "renewal_date__gte": operator.ge}
+_RENEWAL_OPS = {"renewal_date": "=", "renewal_date__lt": "<", "renewal_date__lte": "<=", "renewal_date__gt": ">",
+                "renewal_date__gte": ">="}
 # Filter value (as documented for List numbers) -> the value the Number object shows.
 _TENDLC_FILTER = {"unregistered": "UNREGISTERED", "in_progress": "PROCESSING", "registered": "COMPLETED"}
+# What every number the scope applies to shows: the sandbox links none to a 10DLC campaign or a verification.
+_TENDLC_SHOWN = "UNREGISTERED"
+_TF_VERIFICATION_SHOWN = "UNVERIFIED"
 _TF_VERIFICATION_FILTER = {"unverified": "UNVERIFIED", "pending_verification": "PENDING_VERIFICATION",
                            "verified": "VERIFIED"}
 CNAM_LOOKUP_VALUES = ("enabled", "disabled")
@@ -207,13 +253,30 @@ def _compliance(row: dict[str, Any]) -> dict[str, Any]:
     local numbers, toll-free verification for SMS-enabled US/CA toll-free numbers, CNAM lookup for US local and
     toll-free numbers (null elsewhere). The sandbox links no number to a 10DLC campaign or verification."""
     d = row["data"]
-    iso, ntype, sms = d["country_iso"], d["type"], d["sms_enabled"]
     return {
-        "cnam_lookup": (row["cnam_lookup"] or "disabled") if cnam_lookup_applies(d) else None,
+        "cnam_lookup": (row["cnam_lookup"] or "disabled") if CNAM_LOOKUP.applies(d) else None,
         "tendlc_campaign_id": None,
-        "tendlc_registration_status": "UNREGISTERED" if iso == "US" and ntype == "fixed" and sms else None,
-        "toll_free_sms_verification": "UNVERIFIED" if iso in ("US", "CA") and ntype == "tollfree" and sms else None,
+        "tendlc_registration_status": _TENDLC_SHOWN if TENDLC.applies(d) else None,
+        "toll_free_sms_verification": _TF_VERIFICATION_SHOWN if TOLL_FREE_VERIFICATION.applies(d) else None,
     }
+
+
+def _compliance_filters(ctx: Ctx) -> list[Condition]:
+    """The compliance and CNAM filters, as conditions matching the values `_compliance` shows."""
+    conditions: list[Condition] = []
+    cnam_lookup = _choice_filter(ctx, "cnam_lookup", {v: v for v in CNAM_LOOKUP_VALUES})
+    if cnam_lookup is not None:
+        scope, args = CNAM_LOOKUP.sql()
+        conditions.append((f"{scope} AND COALESCE(NULLIF(cnam_lookup, ''), 'disabled') = ?", (*args, cnam_lookup)))
+    tendlc = _choice_filter(ctx, "tendlc_registration_status", _TENDLC_FILTER)
+    if tendlc is not None:
+        conditions.append(TENDLC.sql() if tendlc == _TENDLC_SHOWN else NO_NUMBER)
+    if opt_str(ctx.params, "tendlc_campaign_id"):
+        conditions.append(NO_NUMBER)
+    tf_verification = _choice_filter(ctx, "toll_free_sms_verification", _TF_VERIFICATION_FILTER)
+    if tf_verification is not None:
+        conditions.append(TOLL_FREE_VERIFICATION.sql() if tf_verification == _TF_VERIFICATION_SHOWN else NO_NUMBER)
+    return conditions
 
 
 def render(ctx: Ctx, row: dict[str, Any]) -> dict[str, Any]:
@@ -241,7 +304,7 @@ def cnam_lookup_param(ctx: Ctx, item: dict[str, Any]) -> str | None:
         return None
     if v.lower() not in CNAM_LOOKUP_VALUES:
         raise ApiError(400, "cnam_lookup must be enabled or disabled")
-    if not cnam_lookup_applies(item):
+    if not CNAM_LOOKUP.applies(item):
         raise ApiError(400, "cnam_lookup applies only to US local and toll-free numbers")
     return v.lower()
 
@@ -298,31 +361,23 @@ def list_(ctx: Ctx) -> Result:
     starts = opt_str(ctx.params, "number_startswith")
     if starts is not None and not re.fullmatch(r"\d*", starts):
         raise ApiError(400, "number_startswith must contain only digits")
-    alias = opt_str(ctx.params, "alias")
-    services = services_filter(ctx)
-    dates = {name: _date(ctx, name) for name in _RENEWAL_OPS}
-    wanted = {
-        "cnam_lookup": _choice_filter(ctx, "cnam_lookup", {v: v for v in CNAM_LOOKUP_VALUES}),
-        "tendlc_registration_status": _choice_filter(ctx, "tendlc_registration_status", _TENDLC_FILTER),
-        "tendlc_campaign_id": opt_str(ctx.params, "tendlc_campaign_id") or None,
-        "toll_free_sms_verification": _choice_filter(ctx, "toll_free_sms_verification", _TF_VERIFICATION_FILTER),
-    }
-    rows = ctx.db.storage(Numbers).all_of(owners)
+    conditions: list[Condition] = []
     for want in types:
-        rows = [r for r in rows if NUMBER_TYPES[r["data"]["type"]] == want]
+        stored = tuple(t for t, shown in NUMBER_TYPES.items() if shown == want)
+        conditions.append((f"{_data('type')} IN ({_marks(stored)})", stored))
     if starts:
-        rows = [r for r in rows if r["number"].startswith(starts)]
+        conditions.append(("substr(number, 1, ?) = ?", (len(starts), starts)))
+    alias = opt_str(ctx.params, "alias")
     if alias is not None:
-        rows = [r for r in rows if (r["alias"] or "").lower() == alias.lower()]
-    for s in services:
-        rows = [r for r in rows if r["data"][f"{s}_enabled"]]
-    for name, when in dates.items():
+        conditions.append(("unicode_lower(COALESCE(alias, '')) = ?", (alias.lower(),)))
+    for service in services_filter(ctx):  # one of _SERVICES
+        conditions.append((_data(f"{service}_enabled"), ()))
+    for name, op in _RENEWAL_OPS.items():
+        when = _date(ctx, name)
         if when is not None:
-            op = _RENEWAL_OPS[name]
-            rows = [r for r in rows if op(r["renewal_date"], when)]
-    for key, value in wanted.items():
-        if value is not None:
-            rows = [r for r in rows if _compliance(r)[key] == value]
+            conditions.append((f"renewal_date {op} ?", (when,)))
+    conditions += _compliance_filters(ctx)
+    rows = ctx.db.storage(Numbers).find(owners, conditions)
     return page(ctx, "Number", rows, lambda r: render(ctx, r), _LIST_FILTERS)
 
 

@@ -96,6 +96,9 @@ class Database:
         if db != ":memory:" and not db.startswith("file::memory:"):
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA busy_timeout=30000")
+        # Python's str.lower in SQL, for comparisons that ignore case as the handlers' Python code does:
+        # SQLite's own lower() folds ASCII letters only.
+        self._conn.create_function("unicode_lower", 1, _lower, deterministic=True)
         self._storages: dict[type[Storage], Storage] = {cls: cls(self) for cls in storages}
         self.tables: tuple[Table, ...] = (_META, *(t for s in self._storages.values() for t in s.tables))
         # executescript commits implicitly, so the schema goes outside any explicit transaction.
@@ -160,6 +163,10 @@ class Database:
     def snapshot(self) -> dict[str, list[Row]]:
         """Every row of every table, ordered by key: equal snapshots mean nothing changed."""
         return {t.name: self.query(f"SELECT * FROM {t.name} ORDER BY {t.key}") for t in self.tables}
+
+
+def _lower(v: Any) -> Any:
+    return v.lower() if isinstance(v, str) else v
 
 
 def set_columns(c: sqlite3.Connection, table: str, where: dict[str, Any], fields: dict[str, Any]) -> int:
