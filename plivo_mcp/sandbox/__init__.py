@@ -2,6 +2,12 @@
 
 `Sandbox` serves it on loopback for tests, benchmarks, the demo and `plivo-mcp sandbox`.
 
+Layout: one module per resource (its paths, handlers and storage, declared as its `RESOURCE`); routes.py, the
+one list of them; app.py, the ASGI app (authentication, rate limit, faults, callbacks) dispatching through that
+list; router.py, what handlers use to read a request and answer; storage.py, the SQLite core each resource's
+storage builds on (accounts.py: the accounts every row belongs to); store.py, the Database with shortcuts for
+tests; runner.py, `Sandbox`.
+
 Choices where the API is ambiguous (see each resource module for details):
 - A dropped connection (fault) is injected *after* the request is processed: a create whose answer is lost has
   still happened exactly once. Forced statuses and malformed bodies are injected *before* processing (no effect).

@@ -7,14 +7,15 @@ account (`POST /`) is reserved to the main account: a subaccount gets 403.
 
 from __future__ import annotations
 
-from plivo_mcp.sandbox.http import ApiError, Ctx, Result, changed, opt_str
+from plivo_mcp.sandbox.accounts import Accounts
+from plivo_mcp.sandbox.router import ApiError, Ctx, Resource, Result, changed, opt_str
 
 _FIELDS = ("name", "city", "address", "state", "timezone")
 
 
 def get(ctx: Ctx) -> Result:
     row = ctx.caller_row
-    main = (ctx.store.account(ctx.main_id) or row) if ctx.is_sub else row
+    main = (ctx.db.storage(Accounts).get(ctx.main_id) or row) if ctx.is_sub else row
     return 200, {
         "account_type": main["account_type"], "address": main["address"], "api_id": ctx.api_id,
         "auth_id": ctx.caller, "auto_recharge": bool(main["auto_recharge"]), "billing_mode": main["billing_mode"],
@@ -26,11 +27,13 @@ def get(ctx: Ctx) -> Result:
 def update(ctx: Ctx) -> Result:
     if ctx.is_sub:
         raise ApiError(403, "subaccount credentials cannot modify the account")
-    fields = {k: opt_str(ctx.params, k) for k in _FIELDS}
-    fields = {k: v for k, v in fields.items() if v is not None}
+    fields = {k: v for k in _FIELDS if (v := opt_str(ctx.params, k)) is not None}
     if not fields:
         raise ApiError(400, "one of name, city, address, state, timezone is required")
     if "name" in fields and not fields["name"].strip():
         raise ApiError(400, "name must not be empty")
-    ctx.store.update_account(ctx.caller, fields)
+    ctx.db.storage(Accounts).update(ctx.caller, fields)
     return changed(ctx)
+
+
+RESOURCE = Resource(paths={"": {"GET": get, "POST": update}}, storage=Accounts)

@@ -99,8 +99,8 @@ def _pricing(iso: str) -> dict[str, Any]:
                "prefixes": [("61", "0.02300"), ("614", "0.04800"), ("611", "0.35000"), ("6113", "0.40000")],
                "networks": [("Australia - Telstra", "0.04500"), ("Australia - Optus", "0.04500"),
                             ("Australia - Vodafone", "0.04500")]},
-    }[iso]
-    c = per_country
+    }
+    c = per_country[iso]
     numbers: dict[str, Any] = {"local": _rates_block(c["local"], c["local"][:4], "0.00", [["voice", "sms"]])}
     if c["mobile"]:
         numbers["mobile"] = _rates_block(c["mobile"], c["mobile"][:4], "0.00", [["voice", "sms"]])

@@ -6,10 +6,10 @@ import fnmatch
 import re
 from typing import Any
 
+from plivo_mcp.sandbox.applications import app_ref
 from plivo_mcp.sandbox.data import COUNTRIES, NANP_COUNTRIES, nanp_rate_center
-from plivo_mcp.sandbox.endpoints import app_ref
-from plivo_mcp.sandbox.http import ApiError, Ctx, Result, opt_bool, opt_str, page, req_country_iso
-from plivo_mcp.sandbox.numbers import cnam_lookup_param, refuse_cnam, services_filter
+from plivo_mcp.sandbox.numbers import Numbers, cnam_lookup_param, refuse_cnam, services_filter
+from plivo_mcp.sandbox.router import ApiError, Ctx, Resource, Result, opt_bool, opt_str, page, req_country_iso
 
 _TYPES = ("fixed", "mobile", "tollfree", "any", "local")
 _PUBLIC_KEYS = ("number", "country", "city", "region", "type", "sub_type", "prefix", "rate_center", "lata",
@@ -54,7 +54,7 @@ def search(ctx: Ctx) -> Result:
     services = services_filter(ctx)
     lata, rate_center, npanxx, local = _nanp_filters(ctx, iso)
     eligible = opt_bool(ctx.params, "eligible")
-    items = ctx.store.search_inventory(iso)
+    items = ctx.db.storage(Numbers).search_inventory(iso)
     code = str(COUNTRIES[iso][1]) if iso in COUNTRIES else ""
     if ntype not in ("any",):
         want = "fixed" if ntype == "local" else ntype
@@ -89,16 +89,19 @@ def search(ctx: Ctx) -> Result:
 def buy(ctx: Ctx, number: str) -> Result:
     if not re.fullmatch(r"\d{6,16}", number):
         raise ApiError(400, "number must contain only digits")
-    item = ctx.store.inventory_item(number)
+    item = ctx.db.storage(Numbers).inventory_item(number)
     if item is None:
         raise ApiError(404, "not found: number is not available")
     app_id = app_ref(ctx) or None
     refuse_cnam(ctx)
     cnam_lookup = cnam_lookup_param(ctx, item)
     ha_enable = bool(opt_bool(ctx.params, "ha_enable"))
-    fallback = ctx.store.buy_number(ctx.caller, number, payer=ctx.main_id, app_id=app_id,
-                                    cnam_lookup=cnam_lookup, ha_enable=ha_enable)
+    fallback = ctx.db.storage(Numbers).buy(ctx.caller, number, payer=ctx.main_id, app_id=app_id,
+                                          cnam_lookup=cnam_lookup, ha_enable=ha_enable)
     bought: dict[str, Any] = {"number": number, "status": "Success"}
     if fallback is not None:
         bought["fallback_number"] = fallback
     return 201, {"api_id": ctx.api_id, "message": "created", "numbers": [bought], "status": "fulfilled"}
+
+
+RESOURCE = Resource(paths={"PhoneNumber/": {"GET": search}, "PhoneNumber/{id}/": {"POST": buy}})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from plivo_mcp.sandbox.data import PRICING
-from plivo_mcp.sandbox.http import ApiError, Ctx, Result, req_country_iso
+from plivo_mcp.sandbox.router import ApiError, Ctx, Resource, Result, req_country_iso
 
 
 def get(ctx: Ctx) -> Result:
@@ -12,3 +12,6 @@ def get(ctx: Ctx) -> Result:
     if pricing is None:
         raise ApiError(404, "not found: no pricing for this country")
     return 200, {"api_id": ctx.api_id, **pricing}
+
+
+RESOURCE = Resource(paths={"Pricing/": {"GET": get}})

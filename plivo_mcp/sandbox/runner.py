@@ -7,11 +7,17 @@ import socket
 import threading
 import time
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from plivo_mcp.sandbox.app import SandboxApp
 from plivo_mcp.sandbox.faults import FaultPlan
-from plivo_mcp.sandbox.http import SandboxApp
-from plivo_mcp.sandbox.store import Clock, Store
+from plivo_mcp.sandbox.storage import Clock
+from plivo_mcp.sandbox.store import Store
+
+if TYPE_CHECKING:
+    import uvicorn
+
+Lifespan = Literal["auto", "on", "off"]
 
 DEMO_AUTH_ID = "MASANDBOXDEMO0000001"
 # Dashes/underscores keep it from looking like a real (alphanumeric) Plivo token to secret scanners.
@@ -36,7 +42,7 @@ def url_for(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def uvicorn_server(app: Any, log_level: str = "warning", lifespan: str = "off"):  # type: ignore[no-untyped-def]
+def uvicorn_server(app: Any, log_level: str = "warning", lifespan: Lifespan = "off") -> uvicorn.Server:
     import uvicorn
 
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan=lifespan, log_config=None,
@@ -48,7 +54,7 @@ class ServerThread:
     """An ASGI app served by uvicorn in a daemon thread on a loopback socket: the sandbox, and in tests the
     MCP HTTP app (which needs `lifespan="on"` to start the SDK's session manager)."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, lifespan: str = "off",
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, lifespan: Lifespan = "off",
                  name: str = "asgi-server") -> None:
         self._sock = bind_socket(host, port)
         self._server = uvicorn_server(app, lifespan=lifespan)
@@ -77,7 +83,8 @@ class Sandbox:
     def __init__(self, db: str = ":memory:", auth_id: str | None = None, auth_token: str | None = None,
                  latency_ms: int = 0, rate_limit: int = 300, rate_window_s: float = 5.0,
                  clock: Clock | None = None) -> None:
-        """`clock` is the sandbox's "now" (see Store); tests pass a fixed one so dates do not follow the day."""
+        """`clock` is the sandbox's "now" (see storage.Database); tests pass a fixed one so dates do not follow
+        the day."""
         if auth_id is None and auth_token is None:
             env_id, env_token = os.environ.get("PLIVO_AUTH_ID"), os.environ.get("PLIVO_AUTH_TOKEN")
             if env_id and env_token:

@@ -1,4 +1,5 @@
-"""Subaccount: create, list, get, update, delete (cascade default false).
+"""Subaccount: create, list, get, update, delete (cascade default false). Subaccounts are rows of the accounts
+table (see accounts.py).
 
 Only a main account manages subaccounts; a subaccount's credentials get 403 on every Subaccount/ path (the
 SDK raises ForbiddenError), which is more informative than pretending the path does not exist.
@@ -8,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from plivo_mcp.sandbox.http import (
+from plivo_mcp.sandbox.accounts import Accounts
+from plivo_mcp.sandbox.router import (
     ApiError,
     Ctx,
+    Resource,
     Result,
     changed,
     check_subaccount_id,
@@ -47,19 +50,19 @@ def create(ctx: Ctx) -> Result:
     _main_only(ctx)
     name = _name(ctx)
     enabled = opt_bool(ctx.params, "enabled")
-    auth_id, token = ctx.store.create_subaccount(ctx.caller, name, bool(enabled))
+    auth_id, token = ctx.db.storage(Accounts).create_subaccount(ctx.caller, name, bool(enabled))
     return 201, {"api_id": ctx.api_id, "auth_id": auth_id, "auth_token": token, "message": "created"}
 
 
 def list_(ctx: Ctx) -> Result:
     _main_only(ctx)
-    return page(ctx, "Subaccount", ctx.store.list_subaccounts(ctx.caller), lambda r: _render(ctx, r))
+    return page(ctx, "Subaccount", ctx.db.storage(Accounts).list_subaccounts(ctx.caller), lambda r: _render(ctx, r))
 
 
 def _existing(ctx: Ctx, sa: str) -> dict[str, Any]:
     _main_only(ctx)
     check_subaccount_id(sa, "subaccount id")
-    return found(ctx.store.get_subaccount(ctx.caller, sa))
+    return found(ctx.db.storage(Accounts).get_subaccount(ctx.caller, sa))
 
 
 def get(ctx: Ctx, sa: str) -> Result:
@@ -76,12 +79,18 @@ def update(ctx: Ctx, sa: str) -> Result:
         fields["enabled"] = int(enabled)
     if not fields:
         raise ApiError(400, "name parameter is missing")
-    ctx.store.update_subaccount(ctx.caller, sa, fields)
+    ctx.db.storage(Accounts).update_subaccount(ctx.caller, sa, fields)
     return changed(ctx)
 
 
 def delete(ctx: Ctx, sa: str) -> Result:
     _existing(ctx, sa)
     cascade = opt_bool(ctx.params, "cascade")
-    ctx.store.delete_subaccount(ctx.caller, sa, bool(cascade))
+    ctx.db.storage(Accounts).delete_subaccount(ctx.caller, sa, bool(cascade))
     return deleted(ctx)
+
+
+RESOURCE = Resource(paths={
+    "Subaccount/": {"GET": list_, "POST": create},
+    "Subaccount/{id}/": {"GET": get, "POST": update, "DELETE": delete},
+})

@@ -1,5 +1,5 @@
-"""The sandbox's ASGI app: routing, BasicAuth, error bodies, rate limiting, fault injection, async callbacks, and
-the parameter-parsing helpers the resource modules share.
+"""The sandbox's ASGI app: routing, BasicAuth, error bodies, rate limiting, fault injection and async callbacks.
+What handlers use to read a request and answer it is in router.py.
 
 The app is a raw ASGI callable (using Starlette's Request/Response) rather than a Starlette router so that it
 sees uvicorn's own `receive` and can drop a connection without answering, and so that 404/405 and trailing
@@ -11,31 +11,29 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import functools
 import json
 import logging
-import re
 import threading
 import time
-import unicodedata
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlencode, urlsplit
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from plivo_mcp.hosts import is_loopback
+from plivo_mcp.sandbox.accounts import Accounts
 from plivo_mcp.sandbox.faults import FaultPlan
-from plivo_mcp.sandbox.store import Store, StoreError
+from plivo_mcp.sandbox.router import ApiError, Ctx, opt_method, opt_url
+from plivo_mcp.sandbox.routes import RESOURCES
+from plivo_mcp.sandbox.storage import Database, StoreError
 
 log = logging.getLogger("plivo_mcp.sandbox")
+T = TypeVar("T")
 
-SUBACCOUNT_ID_RE = re.compile(r"^SA[A-Z0-9]{18}$")
 _REASONS = {400: "bad request", 401: "unauthorized", 403: "forbidden", 404: "not found",
             405: "method not allowed", 409: "conflict", 429: "too many requests", 500: "internal server error",
             502: "bad gateway", 503: "service unavailable", 504: "gateway timeout"}
@@ -43,231 +41,18 @@ MALFORMED_BODY = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<bo
                   b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</cen")
 
 
-class ApiError(Exception):
-    """Raised by handlers; becomes `{"api_id", "error"}` with the given status."""
-
-    def __init__(self, status: int, error: str) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
-
-
-@dataclass
-class Ctx:
-    """Everything a resource handler needs about one authenticated request."""
-
-    store: Store
-    caller: str  # the authenticated account id (MA… or SA…)
-    caller_row: dict[str, Any]
-    params: dict[str, Any]
-    api_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    @property
-    def is_sub(self) -> bool:
-        return self.caller_row["parent"] is not None
-
-    @property
-    def main_id(self) -> str:
-        return self.caller_row["parent"] or self.caller
-
-    @functools.cached_property
-    def owners(self) -> list[str]:
-        """Accounts whose resources the caller sees: itself, and a main account's subaccounts."""
-        return [self.caller] if self.is_sub else [self.caller, *self.store.subaccount_ids(self.caller)]
-
-    def uri(self, *parts: str) -> str:
-        """Resource URI under the caller's account, always ending in `/`."""
-        return "/".join(["/v1/Account", self.caller, *parts]) + "/"
-
-    def account_uri(self, auth_id: str) -> str | None:
-        """`sub_account` value: the subaccount's URI under its main account, or None for the main account."""
-        if auth_id.startswith("SA"):
-            return f"/v1/Account/{self.main_id}/Subaccount/{auth_id}/"
-        return None
-
-    def subaccount_param(self, not_own: ApiError) -> str | None:
-        """The `subaccount` parameter, checked: None or "" as given, else an id the caller may name (a
-        subaccount its own id, else `not_own` is raised; a main account one of its subaccounts)."""
-        sa = opt_str(self.params, "subaccount")
-        if not sa:
-            return sa
-        check_subaccount_id(sa)
-        if self.is_sub:
-            if sa != self.caller:
-                raise not_own
-        elif self.store.get_subaccount(self.caller, sa) is None:
-            raise ApiError(400, "invalid subaccount: no such subaccount")
-        return sa
-
-    def owner_filter(self) -> list[str]:
-        """Owners matching the optional `subaccount` list filter."""
-        sa = self.subaccount_param(ApiError(400, "invalid subaccount: not this account"))
-        return [sa] if sa else self.owners
-
-
-Result = tuple[int, dict[str, Any] | None]
-Handler = Callable[..., Result]
-
-
-# ---- parameter helpers ----------------------------------------------------------------------------------------
-
-def opt_str(params: dict[str, Any], name: str) -> str | None:
-    v = params.get(name)
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, str | int | float):
-        raise ApiError(400, f"{name} must be a string")
-    return str(v)
-
-
-def req_str(params: dict[str, Any], name: str) -> str:
-    v = opt_str(params, name)
-    if v is None or v.strip() == "":
-        raise ApiError(400, f"{name} parameter is missing")
-    return v
-
-
-def has_invisible_chars(v: str) -> bool:
-    """Any character of a Unicode "C" category: control, format (zero-width, bidi), unassigned, private use."""
-    return any(unicodedata.category(ch).startswith("C") for ch in v)
-
-
-def opt_bool(params: dict[str, Any], name: str) -> bool | None:
-    v = params.get(name)
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, str) and v.strip().lower() in ("true", "false"):
-        return v.strip().lower() == "true"
-    raise ApiError(400, f"{name} must be true or false")
-
-
-def opt_int(params: dict[str, Any], name: str) -> int | None:
-    v = params.get(name)
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        raise ApiError(400, f"{name} must be an integer")
-    if isinstance(v, int):
-        return v
-    if isinstance(v, str) and re.fullmatch(r"\s*-?\d{1,9}\s*", v):
-        return int(v)
-    raise ApiError(400, f"{name} must be an integer")
-
-
-def opt_method(params: dict[str, Any], name: str) -> str | None:
-    v = opt_str(params, name)
-    if v is None:
-        return None
-    if v.upper() not in ("GET", "POST"):
-        raise ApiError(400, f"{name} must be GET or POST")
-    return v.upper()
-
-
-def is_http_url(v: str) -> bool:
-    try:
-        parts = urlsplit(v)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in v
-
-
-def opt_url(params: dict[str, Any], name: str, allow_empty: bool = True) -> str | None:
-    v = opt_str(params, name)
-    if v is None or (allow_empty and v == ""):
-        return v
-    if not is_http_url(v):
-        raise ApiError(400, f"{name} is not a valid URL")
-    return v
-
-
-def check_subaccount_id(v: str, name: str = "subaccount") -> str:
-    if not SUBACCOUNT_ID_RE.match(v):
-        raise ApiError(400, f"invalid {name}: expected SA followed by 18 upper-case letters or digits")
-    return v
-
-
-def page(ctx: Ctx, resource: str, rows: Sequence[Any], render: Callable[[Any], dict[str, Any]],
-         filters: tuple[str, ...] = ()) -> Result:
-    """A list response: validates limit/offset, slices, and builds meta with relative next/previous URLs."""
-    limit = opt_int(ctx.params, "limit")
-    offset = opt_int(ctx.params, "offset")
-    limit = 20 if limit is None else limit
-    offset = 0 if offset is None else offset
-    if not 1 <= limit <= 20:
-        raise ApiError(400, "limit must be between 1 and 20")
-    if offset < 0:
-        raise ApiError(400, "offset must be 0 or more")
-    total = len(rows)
-    kept = [(k, str(ctx.params[k]).lower() if isinstance(ctx.params[k], bool) else str(ctx.params[k]))
-            for k in filters if ctx.params.get(k) is not None]
-    base = ctx.uri(resource)
-
-    def link(off: int) -> str:
-        return base + "?" + urlencode([("limit", limit), ("offset", off), *kept])
-
-    meta = {
-        "limit": limit, "offset": offset, "total_count": total,
-        "next": link(offset + limit) if offset + limit < total else None,
-        "previous": link(max(0, offset - limit)) if offset > 0 else None,
-    }
-    return 200, {"api_id": ctx.api_id, "meta": meta, "objects": [render(r) for r in rows[offset:offset + limit]]}
-
-
-def req_country_iso(params: dict[str, Any]) -> str:
-    iso = opt_str(params, "country_iso")
-    if not iso:
-        raise ApiError(400, "country_iso parameter is missing")
-    if not re.fullmatch(r"[A-Z]{2}", iso):
-        raise ApiError(400, "country_iso must be two upper-case letters (ISO 3166 alpha-2)")
-    return iso
-
-
-def found(row: dict[str, Any] | None) -> dict[str, Any]:
-    """The row, or the API's 404 for an object that does not exist (or is not the caller's to see)."""
-    if row is None:
-        raise ApiError(404, "not found")
-    return row
-
-
-def changed(ctx: Ctx) -> Result:
-    return 202, {"api_id": ctx.api_id, "message": "changed"}
-
-
-def deleted(ctx: Ctx) -> Result:
-    return 204, None
-
-
 # ---- the app --------------------------------------------------------------------------------------------------
 
-def _routes() -> dict[tuple[str, bool], dict[str, Handler]]:
-    """(resource, has_id) -> {method: handler}. Imported lazily: resource modules import this module."""
-    from plivo_mcp.sandbox import account, applications, endpoints, numbers, phone_numbers, pricing, subaccounts
-
-    return {
-        ("", False): {"GET": account.get, "POST": account.update},
-        ("Subaccount", False): {"GET": subaccounts.list_, "POST": subaccounts.create},
-        ("Subaccount", True): {"GET": subaccounts.get, "POST": subaccounts.update, "DELETE": subaccounts.delete},
-        ("Application", False): {"GET": applications.list_, "POST": applications.create},
-        ("Application", True): {"GET": applications.get, "POST": applications.update,
-                                "DELETE": applications.delete},
-        ("Endpoint", False): {"GET": endpoints.list_, "POST": endpoints.create},
-        ("Endpoint", True): {"GET": endpoints.get, "POST": endpoints.update, "DELETE": endpoints.delete},
-        ("Number", False): {"GET": numbers.list_},
-        ("Number", True): {"GET": numbers.get, "POST": numbers.update, "DELETE": numbers.delete},
-        ("PhoneNumber", False): {"GET": phone_numbers.search},
-        ("PhoneNumber", True): {"POST": phone_numbers.buy},
-        ("Pricing", False): {"GET": pricing.get},
-    }
-
-
-def _admin_routes() -> dict[tuple[str, str], Handler]:
-    """(collection, action) -> handler for `POST /sandbox/{collection}/{id}/{action}`: the sandbox's own controls,
-    for what the real API does not let a client do (a SIP phone registering), outside /v1/ so no SDK sends them."""
-    from plivo_mcp.sandbox import endpoints
-
-    return {("endpoints", "register"): endpoints.register, ("endpoints", "unregister"): endpoints.unregister}
+def _merged(tables: Iterable[dict[str, T]]) -> dict[str, T]:
+    """One table of every resource's paths, each path declared by one resource only (two resources answering
+    the same path would be a mistake in routes.py, not a choice)."""
+    merged: dict[str, T] = {}
+    for table in tables:
+        clash = merged.keys() & table.keys()
+        if clash:
+            raise ValueError(f"sandbox paths declared twice: {sorted(clash)}")
+        merged.update(table)
+    return merged
 
 
 def _json(status: int, body: dict[str, Any] | None, headers: dict[str, str] | None = None) -> Response:
@@ -281,18 +66,18 @@ def _error(status: int, error: str, headers: dict[str, str] | None = None) -> Re
 
 
 class SandboxApp:
-    """ASGI app over a Store and a FaultPlan."""
+    """ASGI app over a Database (whose storages are those of routes.RESOURCES) and a FaultPlan."""
 
-    def __init__(self, store: Store, faults: FaultPlan, rate_limit: int = 300, rate_window_s: float = 5.0) -> None:
-        self.store = store
+    def __init__(self, db: Database, faults: FaultPlan, rate_limit: int = 300, rate_window_s: float = 5.0) -> None:
+        self.db = db
         self.faults = faults
         self.rate_limit = rate_limit
         self.rate_window_s = rate_window_s
         self.request_count = 0
         self._count_lock = threading.Lock()
         self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._routes = _routes()
-        self._admin_routes = _admin_routes()
+        self._paths = _merged(r.paths for r in RESOURCES)
+        self._admin_paths = _merged(r.admin for r in RESOURCES)
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -336,7 +121,7 @@ class SandboxApp:
         # makes uvicorn skip its automatic 500, so the client sees the connection close with no answer.
         cycle = getattr(receive, "__self__", None)
         transport = getattr(cycle, "transport", None)
-        if transport is not None:
+        if cycle is not None and transport is not None:
             transport.close()
             cycle.disconnected = True
             return
@@ -355,9 +140,9 @@ class SandboxApp:
         assert caller_row is not None
         if not self._allow(caller_row["auth_id"]):
             return _error(429, "too many requests")
-        resource = parts[3] if len(parts) > 3 else ""
         obj_id = parts[4] if len(parts) > 4 else None
-        handlers = self._routes.get((resource, obj_id is not None))
+        path = "" if len(parts) == 3 else f"{parts[3]}/{{id}}/" if obj_id is not None else f"{parts[3]}/"
+        handlers = self._paths.get(path)
         if handlers is None:
             return _error(404, "not found")
         handler = handlers.get(method)
@@ -368,7 +153,7 @@ class SandboxApp:
             params = await self._params(request, method)
         except ApiError as e:
             return _error(e.status, e.error)
-        ctx = Ctx(self.store, caller_row["auth_id"], caller_row, params)
+        ctx = Ctx(self.db, caller_row["auth_id"], caller_row, params)
         try:
             callback = self._callback(params)
         except ApiError as e:
@@ -386,7 +171,9 @@ class SandboxApp:
 
     async def _handle_admin(self, request: Request, method: str) -> Response:
         parts = [p for p in request.url.path.split("/") if p]
-        handler = self._admin_routes.get((parts[1], parts[3])) if len(parts) == 4 else None
+        # POST /sandbox/{collection}/{id}/{action}: the sandbox's own controls, for what the real API does not let a
+        # client do (a SIP phone registering), outside /v1/ so that no SDK sends them.
+        handler = self._admin_paths.get(f"{parts[1]}/{{id}}/{parts[3]}") if len(parts) == 4 else None
         if handler is None:
             return _error(404, "not found")
         if method != "POST":
@@ -401,7 +188,7 @@ class SandboxApp:
         if not self._allow(caller_row["auth_id"]):
             return _error(429, "too many requests")
         try:
-            ctx = Ctx(self.store, caller_row["auth_id"], caller_row, await self._params(request, method))
+            ctx = Ctx(self.db, caller_row["auth_id"], caller_row, await self._params(request, method))
             status, body = handler(ctx, parts[2])
         except (ApiError, StoreError) as e:
             return _error(e.status, e.error)
@@ -419,7 +206,7 @@ class SandboxApp:
             return None, _error(401, "authentication failed: malformed Authorization header")
         if not sep:
             return None, _error(401, "authentication failed: malformed Authorization header")
-        row = self.store.authenticate(user, token)
+        row = self.db.storage(Accounts).authenticate(user, token)
         if row is None:
             return None, _error(401, "authentication failed: invalid auth_id or auth_token")
         if path_id is not None and path_id != user:

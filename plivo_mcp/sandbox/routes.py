@@ -1,0 +1,20 @@
+"""The route table: every resource of the sandbox, one line each. The only module that names them all.
+
+Adding a resource is writing its module (paths and handlers declared as its `RESOURCE`; see pricing.py for
+the smallest, applications.py for a full one) and adding that here.
+"""
+
+from __future__ import annotations
+
+from plivo_mcp.sandbox import account, applications, endpoints, numbers, phone_numbers, pricing, subaccounts
+from plivo_mcp.sandbox.router import Resource
+
+RESOURCES: tuple[Resource, ...] = (
+    account.RESOURCE,
+    subaccounts.RESOURCE,
+    applications.RESOURCE,
+    endpoints.RESOURCE,
+    numbers.RESOURCE,
+    phone_numbers.RESOURCE,
+    pricing.RESOURCE,
+)
