@@ -33,6 +33,11 @@ def tool_kind(tool: Any) -> str:
     return "read" if tool.annotations and tool.annotations.read_only_hint else "write"
 
 
+def answer_of(result: Any) -> Any:
+    """A tool answer's JSON, as the assistant reads it (its first, text, content block)."""
+    return json.loads(result.content[0].text)
+
+
 def print_answer(tool: str, data: dict[str, Any]) -> None:
     """JSON, except that tokens are shortened and a preview is shown as the lines a person would read."""
     shown = {k: short_token(v) if k == "confirmation_token" else v for k, v in data.items()}
@@ -60,7 +65,7 @@ async def _session(db: Path) -> None:
 
         async def call(name: str, args: dict[str, Any]) -> dict[str, Any]:
             result = await client.call_tool(name, args)
-            data = json.loads(result.content[0].text)  # type: ignore[union-attr]
+            data = answer_of(result)
             shown_args = {k: short_token(v) if k == "confirmation_token" else v for k, v in args.items()}
             print(f"\n>> {name} {json.dumps(shown_args, ensure_ascii=False)}{'  [error]' if result.is_error else ''}")
             print_answer(name, data)
@@ -111,15 +116,15 @@ async def _asking_session(db: Path) -> None:
     async with Client(server_params(db), elicitation_callback=ask_the_person) as client:
         print("\n== The same kind of delete from a client that can ask the person (elicitation): the person reads "
               "the preview and must type the application's name. This is the human-in-the-loop path.")
-        listed = json.loads((await client.call_tool("list_applications", {"app_name": "acme_old"})).content[0].text)  # type: ignore[union-attr]
+        listed = answer_of(await client.call_tool("list_applications", {"app_name": "acme_old"}))
         (old,) = listed["items"]
         answer = old["app_name"]
         print(f"\n>> delete_application {json.dumps({'app_id': old['app_id']})}")
         result = await client.call_tool("delete_application", {"app_id": old["app_id"]})
-        print_answer("delete_application", json.loads(result.content[0].text))  # type: ignore[union-attr]
+        print_answer("delete_application", answer_of(result))
         gone = await client.call_tool("get_application", {"app_id": old["app_id"]})
         print(f"\n>> get_application {json.dumps({'app_id': old['app_id']})}{'  [error]' if gone.is_error else ''}")
-        print_answer("get_application", json.loads(gone.content[0].text))  # type: ignore[union-attr]
+        print_answer("get_application", answer_of(gone))
 
 
 def run_demo() -> int:

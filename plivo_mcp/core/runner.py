@@ -4,7 +4,7 @@ handler, encode the answer. Cross-cutting work lives here once, so each handler 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from mcp.server.mcpserver import Context
@@ -21,7 +21,7 @@ from plivo_mcp.secrets import SECRET_KEYS, add_request_secrets
 TOKEN_PARAM, CONFIRMED_PARAM = "confirmation_token", "confirmed"
 
 
-def tool_function(spec: ToolSpec, guard_params: list[inspect.Parameter] = ()  # type: ignore[assignment]
+def tool_function(spec: ToolSpec, guard_params: Sequence[inspect.Parameter] = ()
                   ) -> Callable[..., Awaitable[CallToolResult]]:
     """The function the SDK registers for `spec`: its signature is the tool's arguments (bundles flat), plus
     the request context, plus `guard_params` for a guarded tool."""

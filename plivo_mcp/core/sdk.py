@@ -43,7 +43,7 @@ class DeferredToolManager(ToolManager):
         self._built: dict[str, Tool] | None = None
         super().__init__(warn_on_duplicate_tools)
 
-    @property  # type: ignore[override]
+    @property
     def _tools(self) -> dict[str, Tool]:
         if self._built is None:
             build, self._build = self._build, None
