@@ -35,6 +35,8 @@ async def update_account(
     return changed(data, updated=sorted(body))
 
 
-TOOLSET = Toolset('account', "The account's own details: name, address, timezone, credit.", tools=[
-    get_account, update_account,
-])
+TOOLSET = Toolset(
+    name="account",
+    description="The account's own details: name, address, timezone, credit.",
+    tools=[get_account, update_account],
+)

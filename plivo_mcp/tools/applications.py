@@ -159,6 +159,8 @@ async def delete_application(
                    endpoints_moved_to=new_endpoint_application)
 
 
-TOOLSET = Toolset('applications', 'Applications: the voice and message URLs numbers and endpoints use.', tools=[
-    list_applications, get_application, create_application, update_application, delete_application,
-])
+TOOLSET = Toolset(
+    name="applications",
+    description="Applications: the voice and message URLs numbers and endpoints use.",
+    tools=[list_applications, get_application, create_application, update_application, delete_application],
+)

@@ -84,6 +84,8 @@ async def delete_endpoint(
     return changed(data, deleted=endpoint_id)
 
 
-TOOLSET = Toolset('endpoints', 'SIP endpoints: list, create, update, delete.', tools=[
-    list_endpoints, get_endpoint, create_endpoint, update_endpoint, delete_endpoint,
-])
+TOOLSET = Toolset(
+    name="endpoints",
+    description="SIP endpoints: list, create, update, delete.",
+    tools=[list_endpoints, get_endpoint, create_endpoint, update_endpoint, delete_endpoint],
+)

@@ -98,6 +98,8 @@ async def unrent_number(
     return changed(data, released=number)
 
 
-TOOLSET = Toolset('numbers', 'Rented phone numbers: list, attach, relabel, release.', tools=[
-    list_numbers, get_number, update_number, unrent_number,
-])
+TOOLSET = Toolset(
+    name="numbers",
+    description="Rented phone numbers: list, attach, relabel, release.",
+    tools=[list_numbers, get_number, update_number, unrent_number],
+)

@@ -94,6 +94,8 @@ async def buy_phone_number(
     return changed(data, number=number, status=data.get("status"), numbers=data.get("numbers"))
 
 
-TOOLSET = Toolset('phone_numbers', 'Numbers for sale: search, and buy (costs money).', tools=[
-    search_phone_numbers, buy_phone_number,
-])
+TOOLSET = Toolset(
+    name="phone_numbers",
+    description="Numbers for sale: search, and buy (costs money).",
+    tools=[search_phone_numbers, buy_phone_number],
+)

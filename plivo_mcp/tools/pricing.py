@@ -66,6 +66,8 @@ async def get_pricing(
     return summarise_pricing(await deps.client.get("Pricing/", {"country_iso": country_iso}), prefix)
 
 
-TOOLSET = Toolset('pricing', 'Per-country rates: SMS, voice, number rental.', tools=[
-    get_pricing,
-])
+TOOLSET = Toolset(
+    name="pricing",
+    description="Per-country rates: SMS, voice, number rental.",
+    tools=[get_pricing],
+)

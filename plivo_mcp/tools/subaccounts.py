@@ -137,6 +137,8 @@ async def delete_subaccount(
     return changed(data, deleted=subaccount_id, cascade=cascade)
 
 
-TOOLSET = Toolset('subaccounts', 'Subaccounts: list, create, rename, enable, delete (main account only).', tools=[
-    list_subaccounts, get_subaccount, create_subaccount, update_subaccount, delete_subaccount,
-])
+TOOLSET = Toolset(
+    name="subaccounts",
+    description="Subaccounts: list, create, rename, enable, delete (main account only).",
+    tools=[list_subaccounts, get_subaccount, create_subaccount, update_subaccount, delete_subaccount],
+)
