@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from plivo_mcp.sandbox.app import SandboxApp
+from plivo_mcp.sandbox.clock import SandboxClock
 from plivo_mcp.sandbox.faults import FaultPlan
 from plivo_mcp.sandbox.storage import Clock
 from plivo_mcp.sandbox.store import Store
@@ -83,15 +84,16 @@ class Sandbox:
     def __init__(self, db: str = ":memory:", auth_id: str | None = None, auth_token: str | None = None,
                  latency_ms: int = 0, rate_limit: int = 300, rate_window_s: float = 5.0,
                  clock: Clock | None = None) -> None:
-        """`clock` is the sandbox's "now" (see storage.Database); tests pass a fixed one so dates do not follow
-        the day."""
+        """`clock` is the sandbox's "now" (see storage.Database); by default a SandboxClock on real time, which
+        tests move forward with `sb.clock.advance(seconds)`; a fixed one keeps dates from following the day."""
         if auth_id is None and auth_token is None:
             env_id, env_token = os.environ.get("PLIVO_AUTH_ID"), os.environ.get("PLIVO_AUTH_TOKEN")
             if env_id and env_token:
                 auth_id, auth_token = env_id, env_token
         self.auth_id = auth_id or DEMO_AUTH_ID
         self.auth_token = auth_token or DEMO_AUTH_TOKEN
-        self.store = Store(db, clock=clock)
+        self.clock: Clock = clock or SandboxClock()
+        self.store = Store(db, clock=self.clock)
         self.store.ensure_main_account(self.auth_id, self.auth_token)
         self.faults = FaultPlan(latency_ms)
         self.app = SandboxApp(self.store, self.faults, rate_limit=rate_limit, rate_window_s=rate_window_s)
