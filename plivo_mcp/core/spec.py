@@ -7,6 +7,7 @@ side effect) and one `Toolset` listing them; `plivo_mcp/tools/__init__.py` names
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -57,14 +58,21 @@ class ToolSpec:
                 out.append(param.replace(annotation=annotation, kind=inspect.Parameter.KEYWORD_ONLY))
         return out
 
+    @functools.cached_property
+    def _bundles(self) -> dict[str, tuple[type[ParamBundle], list[str]]]:
+        # Read once per tool: resolving type hints costs more than the rest of a call's own work.
+        hints = get_type_hints(self.handler)
+        return {name: (annotation, [f.name for f in dataclasses.fields(annotation)])  # type: ignore[arg-type]
+                for name, annotation in hints.items()
+                if isinstance(annotation, type) and issubclass(annotation, ParamBundle)}
+
     def pack(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """The caller's flat arguments as the handler takes them: each bundle's fields in its object."""
-        hints = get_type_hints(self.handler)
+        if not self._bundles:
+            return arguments
         packed = dict(arguments)
-        for name, annotation in hints.items():
-            if isinstance(annotation, type) and issubclass(annotation, ParamBundle):
-                names = [f.name for f in dataclasses.fields(annotation)]  # type: ignore[arg-type]
-                packed[name] = annotation(**{n: packed.pop(n) for n in names if n in packed})
+        for name, (bundle, fields) in self._bundles.items():
+            packed[name] = bundle(**{n: packed.pop(n) for n in fields if n in packed})
         return packed
 
 
