@@ -221,6 +221,9 @@ class Calls(Storage):
                    talk, billed, amount, r["call_uuid"]))
         charge(c, r["owner"], Decimal(amount))
 
+    def seed_history(self, c: sqlite3.Connection, main_id: str) -> None:
+        seed_history(self.db, c, main_id)  # recordings too: they are recordings of these calls
+
     def get(self, owners: list[str], call_uuid: str) -> Row | None:
         return self.db.one(f"SELECT * FROM calls WHERE call_uuid=? AND owner IN ({','.join('?' * len(owners))})",
                            (call_uuid, *owners))
@@ -595,3 +598,96 @@ RESOURCE = Resource(
     },
     storage=Calls,
 )
+
+
+# ---- seeded history -------------------------------------------------------------------------------------------
+
+HISTORY_DAYS = 21
+CALLS_PER_DAY = 6
+HISTORY_SUBACCOUNTS = ("Support team", "Sales team")
+# (destination, weight): the countries the sandbox prices, a toll-free number and a SIP endpoint
+_HISTORY_DESTINATIONS = (("14155550{:03d}", 5), ("12125550{:03d}", 3), ("447700900{:03d}", 2),
+                         ("91980000{:04d}", 2), ("14165550{:03d}", 1), ("61491570{:03d}", 1),
+                         ("18005550{:03d}", 1), ("sip:agent{:03d}@phone.plivo.com", 1))
+_HISTORY_OUTCOMES = (("answered", 14), ("busy", 2), ("no-answer", 2), ("failed", 1), ("api", 1))
+_OUR_NUMBERS = ("14155550100", "14155550199")
+
+
+def _history_subaccounts(c: sqlite3.Connection, main_id: str, rng: Any) -> list[str]:
+    """The main account's first two subaccounts, made (with ids derived from the seed) when it has fewer."""
+    have = [r["auth_id"] for r in c.execute("SELECT auth_id FROM accounts WHERE parent=? ORDER BY rowid LIMIT 2",
+                                            (main_id,))]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    for name in HISTORY_SUBACCOUNTS[len(have):]:
+        auth_id = "SA" + "".join(rng.choice(alphabet) for _ in range(18))
+        token = "".join(rng.choice(alphabet + alphabet.lower()) for _ in range(40))
+        created = c.execute("SELECT created FROM accounts WHERE auth_id=?", (main_id,)).fetchone()["created"]
+        c.execute("INSERT INTO accounts(auth_id, parent, auth_token, name, enabled, created, modified) "
+                  "VALUES (?,?,?,?,1,?,NULL)", (auth_id, main_id, token, name, created))
+        have.append(auth_id)
+    return have
+
+
+def seed_history(db: Any, c: sqlite3.Connection, main_id: str) -> None:
+    """HISTORY_DAYS days of completed calls before now (CALLS_PER_DAY a day: outbound and inbound, the
+    sandbox's countries, every outcome, the main account and two subaccounts) and recordings of about a quarter
+    of the answered ones. Deterministic for a given main account and clock; history does not touch credits."""
+    import random
+
+    key = f"history_seeded:{main_id}"
+    if c.execute("SELECT 1 FROM meta WHERE key=?", (key,)).fetchone():
+        return
+    c.execute("INSERT INTO meta(key, value) VALUES (?, '1')", (key,))
+    rng = random.Random(f"plivo-sandbox-history:{main_id}")
+    owners = [main_id, main_id, main_id, *_history_subaccounts(c, main_id, rng)]
+    now = utc_now(db)
+    dests = [d for d, w in _HISTORY_DESTINATIONS for _ in range(w)]
+    outcomes = [o for o, w in _HISTORY_OUTCOMES for _ in range(w)]
+    call_rows: list[tuple[Any, ...]] = []
+    recording_rows: list[tuple[Any, ...]] = []
+    for day in range(HISTORY_DAYS, 0, -1):
+        for _ in range(CALLS_PER_DAY):
+            start = now - dt.timedelta(days=day, seconds=rng.randrange(0, 86400 - 7200))
+            other = rng.choice(dests).format(rng.randrange(200, 999))
+            inbound = rng.random() < 0.2 and not other.startswith("sip:")
+            outcome = rng.choice(outcomes)
+            talk = rng.randrange(15, 900)
+            p = plan("answered" if outcome == "api" else outcome, DEFAULT_TIME_LIMIT, DEFAULT_RING_TIMEOUT)
+            cause = p["cause"]
+            if p["answer_s"] is not None:
+                p["end_s"] = p["answer_s"] + talk
+                cause = API_HANGUP if outcome == "api" else rng.choice((NORMAL, NORMAL, END_OF_XML))
+            rate, iso, kind = rate_for(other)
+            if inbound:
+                inbound_rates = PRICING[iso]["voice"]["inbound"]
+                rate = (inbound_rates["tollfree" if kind == "tollfree" else "local"]["rate"]
+                        or inbound_rates["local"]["rate"])
+            answered = p["answer_s"] is not None
+            bill = talk if answered else 0
+            billed, amount = cost(bill, rate)
+            call_uuid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            owner = rng.choice(owners)
+            ours = _OUR_NUMBERS[len(call_rows) % 2]
+            call_rows.append((
+                call_uuid, owner, "inbound" if inbound else "outbound", other if inbound else "+" + ours,
+                ours if inbound else other, "", "https://example.com/answer", None, stamp(start), p["answer_s"],
+                p["end_s"], cause[0], cause[1], "Caller" if inbound and cause == NORMAL else cause[2], rate,
+                "SIP" if kind == "sip" else COUNTRIES[iso][0], 1,
+                stamp(start + dt.timedelta(seconds=p["answer_s"])) if answered else None,
+                stamp(start + dt.timedelta(seconds=p["end_s"])), bill, bill, billed, amount))
+            if answered and rng.random() < 0.25:
+                rec_start = start + dt.timedelta(seconds=p["answer_s"])
+                recording_rows.append((
+                    str(uuid.UUID(int=rng.getrandbits(128), version=4)), owner, call_uuid, call_rows[-1][3],
+                    call_rows[-1][4], "", "call", "mp3", stamp(rec_start),
+                    stamp(rec_start + dt.timedelta(seconds=min(talk, rng.randrange(10, 300))))))
+    c.executemany(f"INSERT INTO calls({', '.join(_CALL_COLUMNS)}) VALUES ({', '.join('?' * len(_CALL_COLUMNS))})",
+                  call_rows)
+    c.executemany("INSERT INTO recordings(recording_id, owner, call_uuid, from_number, to_number, conference_name,"
+                  " recording_type, recording_format, started, ended) VALUES (?,?,?,?,?,?,?,?,?,?)", recording_rows)
+
+
+_CALL_COLUMNS = ("call_uuid", "owner", "direction", "from_number", "to_number", "caller_name", "answer_url",
+                 "parent_call_uuid", "initiated", "answer_s", "end_s", "cause_name", "cause_code", "cause_source",
+                 "total_rate", "network_group", "settled", "answer_time", "end_time", "call_duration",
+                 "bill_duration", "billed_duration", "total_amount")
