@@ -178,7 +178,9 @@ CALLS = Table(
         initiated TEXT NOT NULL, answer_s REAL, end_s REAL NOT NULL, cause_name TEXT NOT NULL,
         cause_code INTEGER NOT NULL, cause_source TEXT NOT NULL, total_rate TEXT NOT NULL,
         network_group TEXT NOT NULL, settled INTEGER NOT NULL DEFAULT 0, answer_time TEXT, end_time TEXT,
-        call_duration INTEGER, bill_duration INTEGER, billed_duration INTEGER, total_amount TEXT)""",
+        call_duration INTEGER, bill_duration INTEGER, billed_duration INTEGER, total_amount TEXT);
+        CREATE INDEX IF NOT EXISTS calls_ongoing ON calls(settled) WHERE settled=0""",
+    # The index keeps catch_up (run before every request) from reading every CDR ever made.
 )
 
 
