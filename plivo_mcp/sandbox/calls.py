@@ -44,7 +44,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from plivo_mcp.sandbox.accounts import money
+from plivo_mcp.sandbox.accounts import money, new_token
 from plivo_mcp.sandbox.data import COUNTRIES, PRICING
 from plivo_mcp.sandbox.recordings import (
     OrderedRows,
@@ -622,7 +622,7 @@ def _history_subaccounts(c: sqlite3.Connection, main_id: str, rng: Any) -> list[
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
     for name in HISTORY_SUBACCOUNTS[len(have):]:
         auth_id = "SA" + "".join(rng.choice(alphabet) for _ in range(18))
-        token = "".join(rng.choice(alphabet + alphabet.lower()) for _ in range(40))
+        token = new_token()  # random: a token derived from the seed could be computed from the main auth id
         created = c.execute("SELECT created FROM accounts WHERE auth_id=?", (main_id,)).fetchone()["created"]
         c.execute("INSERT INTO accounts(auth_id, parent, auth_token, name, enabled, created, modified) "
                   "VALUES (?,?,?,?,1,?,NULL)", (auth_id, main_id, token, name, created))

@@ -34,6 +34,11 @@ def test_history_is_deterministic_cheap_and_off_by_default() -> None:
     assert {c["network_group"] for c in calls} >= {"United States", "United Kingdom", "India", "SIP"}
     assert {c["direction"] for c in calls} == {"inbound", "outbound"}
     assert len({c["owner"] for c in calls}) == 3  # the main account and two subaccounts
+    tokens = {a["auth_id"]: a["auth_token"] for a in first.store.snapshot()["accounts"]}
+    other = {a["auth_id"]: a["auth_token"] for a in second.store.snapshot()["accounts"]}
+    subs = [a for a in tokens if a.startswith("SA")]
+    assert len(subs) == 2 and subs == [a for a in other if a.startswith("SA")]  # same ids...
+    assert all(tokens[a] != other[a] for a in subs)  # ...but tokens nobody can derive
 
 
 def test_history_through_the_sdk(plivo_for) -> None:
