@@ -55,6 +55,9 @@ def _add_sandbox(sub: argparse._SubParsersAction) -> None:
                    help="answer the next N requests with a malformed body")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow binding a non-loopback host (off by default)")
+    p.add_argument("--seed-history", action="store_true",
+                   help="start with a few weeks of sample history: calls and recordings across countries, "
+                        "outcomes and subaccounts")
 
 
 def build_parser() -> argparse.ArgumentParser:

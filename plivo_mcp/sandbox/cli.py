@@ -23,7 +23,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
             except ValueError:
                 print(f"plivo-mcp sandbox: bad --fault-statuses entry {part!r}", file=sys.stderr)
                 return 2
-    sb = Sandbox(db=args.db, latency_ms=args.latency_ms)
+    sb = Sandbox(db=args.db, latency_ms=args.latency_ms, seed_history=getattr(args, "seed_history", False))
     sb.faults.push_statuses(statuses)
     if args.drop_connections:
         sb.faults.drop_connections(args.drop_connections)

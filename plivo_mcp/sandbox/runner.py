@@ -83,9 +83,11 @@ class Sandbox:
 
     def __init__(self, db: str = ":memory:", auth_id: str | None = None, auth_token: str | None = None,
                  latency_ms: int = 0, rate_limit: int = 300, rate_window_s: float = 5.0,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, seed_history: bool = False) -> None:
         """`clock` is the sandbox's "now" (see storage.Database); by default a SandboxClock on real time, which
-        tests move forward with `sb.clock.advance(seconds)`; a fixed one keeps dates from following the day."""
+        tests move forward with `sb.clock.advance(seconds)`; a fixed one keeps dates from following the day.
+        `seed_history`: add a few weeks of sample history (calls, recordings...) before now, once per database;
+        off by default, so that a test's state is only what it made."""
         if auth_id is None and auth_token is None:
             env_id, env_token = os.environ.get("PLIVO_AUTH_ID"), os.environ.get("PLIVO_AUTH_TOKEN")
             if env_id and env_token:
@@ -95,6 +97,8 @@ class Sandbox:
         self.clock: Clock = clock or SandboxClock()
         self.store = Store(db, clock=self.clock)
         self.store.ensure_main_account(self.auth_id, self.auth_token)
+        if seed_history:
+            self.store.seed_history(self.auth_id)
         self.faults = FaultPlan(latency_ms)
         self.app = SandboxApp(self.store, self.faults, rate_limit=rate_limit, rate_window_s=rate_window_s)
         self.base_url: str | None = None

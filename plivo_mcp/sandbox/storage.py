@@ -67,6 +67,14 @@ class Storage:
     def seed(self, c: sqlite3.Connection) -> None:
         """Called each time the database opens, in the transaction that adds missing columns."""
 
+    def seed_history(self, c: sqlite3.Connection, main_id: str) -> None:
+        """Write this resource's sample history for `main_id` (only when the sandbox is asked to, e.g.
+        `Sandbox(seed_history=True)`): deterministic, relative to the clock, once per database."""
+
+    def catch_up(self) -> None:
+        """Called before each request is handled: write down what the clock has made final since (a call that
+        has ended is settled and paid), so that every resource's answer sees it."""
+
     def subaccount_deleted(self, c: sqlite3.Connection, sa: str, parent: str, cascade: bool) -> None:
         """Subaccount `sa` of `parent` is being deleted: with `cascade` its rows go with it, else they move to
         the main account. This default does that for every `owned` table; override where more is involved."""
@@ -123,6 +131,17 @@ class Database:
     @property
     def storages(self) -> list[Storage]:
         return list(self._storages.values())
+
+    def seed_history(self, main_id: str) -> None:
+        """Every Storage's sample history for `main_id`, in one transaction."""
+        with self.tx() as c:
+            for storage in self._storages.values():
+                storage.seed_history(c, main_id)
+
+    def catch_up(self) -> None:
+        """Every Storage's `catch_up`, in registration order."""
+        for storage in self._storages.values():
+            storage.catch_up()
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
