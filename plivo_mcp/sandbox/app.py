@@ -131,7 +131,7 @@ class SandboxApp:
 
     async def _handle(self, request: Request, method: str) -> Response:
         parts = [p for p in request.url.path.split("/") if p]
-        if len(parts) < 3 or parts[0] != "v1" or parts[1] != "Account" or len(parts) > 5:
+        if len(parts) < 3 or parts[0] != "v1" or parts[1] != "Account" or len(parts) > 6:
             return _error(404, "not found")
         path_id = parts[2]
         caller_row, err = self._authenticate(request, path_id)
@@ -142,6 +142,8 @@ class SandboxApp:
             return _error(429, "too many requests")
         obj_id = parts[4] if len(parts) > 4 else None
         path = "" if len(parts) == 3 else f"{parts[3]}/{{id}}/" if obj_id is not None else f"{parts[3]}/"
+        if len(parts) == 6:  # a collection under one object: Message/{uuid}/Media/
+            path += f"{parts[5]}/"
         handlers = self._paths.get(path)
         if handlers is None:
             return _error(404, "not found")

@@ -94,7 +94,8 @@ class Resource:
     """What one resource module adds to the sandbox, as its `RESOURCE`, listed in routes.py.
 
     `paths`: path under `/v1/Account/{auth_id}/` -> {HTTP method: handler}; the path is "" (the account
-    itself), "Name/" (the collection) or "Name/{id}/" (one object, whose id the handler gets).
+    itself), "Name/" (the collection), "Name/{id}/" (one object, whose id the handler gets) or "Name/{id}/Sub/" (a
+    collection under one object, e.g. a message's media; the handler gets the object's id).
     `admin`: path under `/sandbox/` -> handler of a POST, for what no SDK can do against the real API; the path
     is "collection/{id}/action".
     `storage`: the class of its tables and queries (a storage.Storage), if it keeps any of its own.

@@ -6,7 +6,16 @@ the smallest, applications.py for a full one) and adding that here.
 
 from __future__ import annotations
 
-from plivo_mcp.sandbox import account, applications, endpoints, numbers, phone_numbers, pricing, subaccounts
+from plivo_mcp.sandbox import (
+    account,
+    applications,
+    endpoints,
+    messages,
+    numbers,
+    phone_numbers,
+    pricing,
+    subaccounts,
+)
 from plivo_mcp.sandbox.router import Resource
 
 RESOURCES: tuple[Resource, ...] = (
@@ -17,4 +26,5 @@ RESOURCES: tuple[Resource, ...] = (
     numbers.RESOURCE,
     phone_numbers.RESOURCE,
     pricing.RESOURCE,
+    messages.RESOURCE,
 )
