@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import random
 import re
 import sqlite3
@@ -28,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from plivo_mcp.sandbox.accounts import money
-from plivo_mcp.sandbox.data import PRICING, nanp_rate_center
+from plivo_mcp.sandbox.data import PRICING
 from plivo_mcp.sandbox.numbers import Numbers
 from plivo_mcp.sandbox.router import (
     ApiError,
@@ -44,6 +43,7 @@ from plivo_mcp.sandbox.router import (
     req_str,
 )
 from plivo_mcp.sandbox.storage import PagedRows, Row, Storage, Table, owned_by
+from plivo_mcp.sms import country_of, too_long, units_of
 
 MESSAGES = Table(
     name="messages", key="message_uuid", owned=True,
@@ -78,38 +78,7 @@ MAGIC_DESTINATIONS: dict[str, tuple[str, str]] = {
     "15005550005": ("failed", "90"), "15005550006": ("failed", "30"),
 }
 
-# GSM 03.38: the basic set (one septet each) and the extension table (two septets each).
-_GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                 "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
-_GSM_EXTENDED = set("^{}\\[~]|€\f")
-MAX_GSM_CHARS, MAX_UCS2_CHARS, MAX_WHATSAPP_CHARS = 1600, 737, 4096
-
-
-def encoding_of(text: str) -> tuple[str, int]:
-    """("GSM", septets) or ("UCS-2", UTF-16 code units): what the text costs is counted in these."""
-    if all(ch in _GSM_BASIC or ch in _GSM_EXTENDED for ch in text):
-        return "GSM", sum(2 if ch in _GSM_EXTENDED else 1 for ch in text)
-    return "UCS-2", len(text.encode("utf-16-le")) // 2
-
-
-def units_of(text: str) -> int:
-    """SMS parts: GSM-7 160 in one, 153 per part when split; UCS-2 70, 67 per part."""
-    enc, n = encoding_of(text)
-    single, part = (160, 153) if enc == "GSM" else (70, 67)
-    return 1 if n <= single else math.ceil(n / part)
-
-
-_CALLING_CODES = (("91", "IN"), ("61", "AU"), ("44", "GB"), ("1", "US"))
-
-
-def country_of(number: str) -> str | None:
-    """The destination's country by calling code (Canada by its area codes), or None if the sandbox has none."""
-    for code, iso in _CALLING_CODES:
-        if number.startswith(code):
-            if iso == "US" and len(number) == 11 and nanp_rate_center("CA", number[1:4]):
-                return "CA"
-            return iso
-    return None
+MAX_WHATSAPP_CHARS = 4096
 
 
 def sms_rate(iso: str) -> Decimal:
@@ -323,10 +292,9 @@ def send(ctx: Ctx) -> Result:
             raise ApiError(400, "text parameter is missing (required for sms)")
         if media_urls or media_ids:
             raise ApiError(400, "media_urls and media_ids are for type mms")
-        enc, n = encoding_of(text)
-        if n > (MAX_GSM_CHARS if enc == "GSM" else MAX_UCS2_CHARS):
-            raise ApiError(400, f"text is too long: {n} characters, at most {MAX_GSM_CHARS} (GSM-7) or "
-                                f"{MAX_UCS2_CHARS} (UCS-2)")
+        why = too_long(text)
+        if why:
+            raise ApiError(400, f"text is too long: {why}")
     elif mtype == "mms":
         if not text and not media_urls and not media_ids:
             raise ApiError(400, "an mms needs text, media_urls or media_ids")

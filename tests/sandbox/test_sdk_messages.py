@@ -13,7 +13,7 @@ from plivo import exceptions
 
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.sandbox.clock import SandboxClock
-from plivo_mcp.sandbox.messages import units_of
+from plivo_mcp.sms import units_of
 from tests.conftest import FIXTURES_DIR
 
 
