@@ -141,9 +141,13 @@ async def test_get_list_and_states_over_the_clock():
             assert (got["message_state"], got["error_code"], got["error_message"]) == (
                 "failed", "50", "Invalid destination number")
             page = await ok(client, "list_messages", {"state": "failed"})
-            assert [i["message_uuid"] for i in page["items"]] == [failed]
-            assert set(page["items"][0]) == {"message_uuid", "message_time", "message_direction", "message_state",
-                                             "from_number", "to_number", "units", "total_amount", "error_code"}
+            assert [i["uuid"] for i in page["items"]] == [failed]
+            assert set(page["items"][0]) == {"uuid", "time", "direction", "state", "from", "to", "units", "amount",
+                                             "error"}
+            delivered_item = (await ok(client, "list_messages", {"state": "delivered"}))["items"][0]
+            assert "error" not in delivered_item  # "000" says nothing the state does not
+            named = (await ok(client, "list_messages", {"state": "delivered", "fields": "error_code"}))["items"][0]
+            assert named["error_code"] == "000"
             page = await ok(client, "list_messages", {"to_number": "14155550123", "fields": "text,total_rate"})
             assert page["items"][0]["text"] == "hi" and page["items"][0]["total_rate"] == "0.00650"
             assert (await ok(client, "list_messages", {"error_code": 50}))["page"]["total_count"] == 1
@@ -192,8 +196,8 @@ async def test_inbound_message_with_instructions_reaches_the_assistant_as_untrus
     # the answer opens with the marker, before any account text, and the body is a plain JSON string value
     assert text.startswith('{"_data":"untrusted"')
     item = json.loads(text)["items"][0]
-    assert item["text"] == INJECTION and item["message_direction"] == "inbound"
-    uuid = item["message_uuid"]
+    assert item["text"] == INJECTION and item["direction"] == "inbound"
+    uuid = item["uuid"]
     got = await client.call_tool("get_message", {"message_uuid": uuid})
     assert got.content[0].text.startswith('{"_data":"untrusted"') and INJECTION in got.content[0].text
     # the server tells the assistant, once, what the marker means; reading the message changed nothing
