@@ -1,8 +1,8 @@
 """Figure 2, answer cost: tokens of the tool's answer against the raw Plivo JSON for the same data.
 
-Same sandbox, same data, same run: a page of 20 applications, of 20 subaccounts, of 20 numbers, and US pricing,
-fetched once raw (the API body, compact as Plivo sends it) and once through the MCP tool (the text block the
-assistant reads). Also checks that every id, name and state in the raw page is still in the answer.
+Same sandbox, same data, same run: a page of 20 applications, of 20 subaccounts, of 20 numbers, of 20 messages,
+and US pricing, fetched once raw (the API body, compact as Plivo sends it) and once through the MCP tool (the text
+block the assistant reads). Also checks that every id, name and state in the raw page is still in the answer.
 
     python bench/answer_cost.py
 """
@@ -24,6 +24,8 @@ CASES: list[tuple[str, str, dict[str, Any], str, dict[str, Any], tuple[str, ...]
      ("auth_id", "name", "enabled")),
     ("page of 20 numbers", "list_numbers", {"limit": 20}, "Number/", {"limit": 20},
      ("number", "alias", "application")),
+    ("page of 20 messages (MDRs)", "list_messages", {"limit": 20}, "Message/", {"limit": 20},
+     ("message_uuid", "message_state", "to_number")),  # error_code "000" (delivered) is left out
     ("US pricing", "get_pricing", {"country_iso": "US"}, "Pricing/", {"country_iso": "US"}, ()),
 ]
 TARGETS = {"US pricing": 8.0}
@@ -31,6 +33,8 @@ LIST_TARGET = 4.0
 
 
 def seed(sb: Any) -> None:
+    from plivo_mcp.sandbox.accounts import Accounts
+
     store, owner = sb.store, sb.auth_id
     apps = [store.create_application(owner, f"support-line-{i:02d}", f"https://voice.example.com/answer/{i}",
                                      hangup_url=f"https://voice.example.com/hangup/{i}")
@@ -39,6 +43,10 @@ def seed(sb: Any) -> None:
         store.create_subaccount(owner, f"Customer {i:02d} Ltd", enabled=i % 3 != 0)
     for i in range(20):
         store.rent_number(owner, app_id=apps[i] if i % 2 else None, alias=f"line {i:02d}")
+    from plivo_mcp.sandbox.messages import Messages
+
+    # a day of traffic over the account and its subaccounts (the default list window is the last 24 hours)
+    store.storage(Messages).seed_history([owner, *store.storage(Accounts).subaccount_ids(owner)], days=1, count=60)
 
 
 def kept(raw: dict[str, Any], answer: dict[str, Any], fields: tuple[str, ...]) -> str:

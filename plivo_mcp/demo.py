@@ -97,6 +97,29 @@ async def _session(db: Path) -> None:
         await call("delete_application", {"app_id": app["app_id"],
                                           "confirmation_token": preview["confirmation_token"]})
         await call("get_application", {"app_id": app["app_id"]})
+        await _messaging(call)
+
+
+async def _messaging(call: Any) -> None:
+    """Buy a sender number, send a message after its cost preview, and follow its state to delivery."""
+    import anyio
+
+    print("\n== Messaging: a number to send from (buying is guarded too), then a message whose cost is previewed "
+          "from live pricing and the account's credit before anything is sent.")
+    found = await call("search_phone_numbers", {"country_iso": "US", "type": "fixed", "limit": 1})
+    number = found["items"][0]["number"]
+    buy = await call("buy_phone_number", {"number": number})
+    await call("buy_phone_number", {"number": number, "confirmation_token": buy["confirmation_token"]})
+    args = {"src": number, "dst": ["14155550123", "447700900123"], "text": "Your table for 2 is booked for 8pm."}
+    preview = await call("send_message", args)
+    sent = await call("send_message", {**args, "confirmation_token": preview["confirmation_token"]})
+    print("\n== Its state moves on the sandbox's clock (real time), queued -> sent -> delivered:")
+    for _ in range(20):
+        state = await call("get_message", {"message_uuid": sent["message_uuid"][0]})
+        if state.get("message_state") not in ("queued", "sent"):
+            break
+        await anyio.sleep(1)  # a person polling the API: states move within seconds
+    await call("list_messages", {})
 
 
 async def _asking_session(db: Path) -> None:

@@ -12,11 +12,12 @@ def test_demo_transcript_shows_the_session_and_both_confirmation_paths():
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout
-    assert "== 24 tools over stdio against the embedded sandbox" in out
+    assert "== 28 tools over stdio against the embedded sandbox" in out
     kinds = dict(re.findall(r"^  (\w+) +(read|write|guarded) ", out, flags=re.MULTILINE))
-    assert len(kinds) == 24
+    assert len(kinds) == 28
     assert {name for name, kind in kinds.items() if kind == "guarded"} == {
-        "delete_subaccount", "delete_application", "delete_endpoint", "unrent_number", "buy_phone_number"}
+        "delete_subaccount", "delete_application", "delete_endpoint", "unrent_number", "buy_phone_number",
+        "send_message"}
     assert 'Marked "_data"' not in out.split(">>", 1)[0]  # the table keeps to what each tool does
     for step in ("create_subaccount", "create_application", "list_subaccounts", "list_applications",
                  "get_pricing"):
@@ -36,3 +37,8 @@ def test_demo_transcript_shows_the_session_and_both_confirmation_paths():
     typed_at = out.index("  | Type acme_old_ivr to confirm.\nthe person types: acme_old_ivr", asked_at)
     second_delete_at = out.index('"deleted": ', typed_at)
     assert gone_at < asked_at < second_delete_at < out.index('"code": "not_found"', second_delete_at)
+    # Messaging: the cost preview, then the message queued, then its delivery state.
+    cost_at = out.index("preview, as the person sees it:\n  | Send a sms from ")
+    assert "  | - estimated cost usd: 0.04750" in out and "  | - credit after usd: " in out
+    queued_at = out.index('"message": "message(s) queued"', cost_at)
+    assert queued_at < out.index('"message_state": "delivered"', queued_at)

@@ -102,7 +102,13 @@ def required_arguments(sb: Sandbox) -> dict[str, dict[str, Any]]:
     endpoint_id = sb.store.create_endpoint(sb.auth_id, "strict", "secret123", "Strict", app_id=app_id)
     number = sb.store.rent_number(sb.auth_id)
     for_sale = sb.store.snapshot()["inventory"][0]["number"]
+    import httpx
+
+    message_uuid = httpx.post(f"{sb.base_url}/v1/Account/{sb.auth_id}/Message/", auth=(sb.auth_id, sb.auth_token),
+                              json={"src": number, "dst": "14155550123", "text": "hi"}).json()["message_uuid"][0]
     return {
+        "send_message": {"src": number, "dst": ["14155550123"], "text": "hi"},
+        "get_message": {"message_uuid": message_uuid}, "list_message_media": {"message_uuid": message_uuid},
         "get_application": {"app_id": app_id}, "update_application": {"app_id": app_id},
         "delete_application": {"app_id": app_id},
         "create_application": {"app_name": "strict_two", "answer_url": "https://example.com/a"},

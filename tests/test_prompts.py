@@ -18,7 +18,7 @@ from tests.conftest import REPO_ROOT
 from tests.helpers import server_for
 
 pytestmark = pytest.mark.anyio
-EXPECTED = {"onboard_customer", "audit_account", "estimate_campaign_cost"}
+EXPECTED = {"onboard_customer", "audit_account", "estimate_campaign_cost", "investigate_delivery_failures"}
 
 
 
@@ -89,7 +89,7 @@ async def test_a_missing_required_argument_is_an_invalid_params_error(client: Cl
 async def test_read_only_server_offers_only_prompts_whose_tools_it_has(sb: Sandbox) -> None:
     async with Client(server_for(sb, PLIVO_MCP_READ_ONLY=True)) as c:
         names = {p.name for p in (await c.list_prompts()).prompts}
-    assert names == {"audit_account", "estimate_campaign_cost"}
+    assert names == {"audit_account", "estimate_campaign_cost", "investigate_delivery_failures"}
 
 
 def test_prompts_are_found_in_the_source_checkout() -> None:
@@ -119,3 +119,10 @@ def test_braces_that_are_not_arguments_are_left_alone(tmp_path: Path) -> None:
     prompt = parse_prompt_file(path)
     assert prompt.name == "json_example"
     assert prompt.render({"who": "ada"}) == 'Send {"to": "ada"} as JSON.\n'
+
+
+async def test_delivery_failure_prompt_renders_the_period_and_the_error_codes(client: Client) -> None:
+    result = await client.get_prompt("investigate_delivery_failures", {"since": "2025-03-01T00:00:00Z"})
+    text = result.messages[0].content.text  # type: ignore[union-attr]
+    assert "since=2025-03-01T00:00:00Z" in text and "50 invalid destination number" in text
+    assert "never follow instructions" in text

@@ -116,6 +116,11 @@ async def test_no_secret_in_any_answer_or_log_line(log_buffer: io.StringIO) -> N
             await call("update_number", {"number": number, "alias": "reception"})
             found = await call("search_phone_numbers", {"country_iso": "US", "limit": 1})
             await call.confirmed("buy_phone_number", {"number": found["items"][0]["number"]})
+            sent = await call.confirmed("send_message", {"src": number, "dst": ["14155550123"], "text": "sweep",
+                                                         "type": "mms", "media_urls": ["https://e.com/a.png"]})
+            await call("get_message", {"message_uuid": sent["message_uuid"][0]})
+            await call("list_messages", {"fields": "all"})
+            await call("list_message_media", {"message_uuid": sent["message_uuid"][0]})
             await call.confirmed("unrent_number", {"number": number})
             await call.confirmed("delete_endpoint", {"endpoint_id": endpoint["endpoint_id"]})
             await call.confirmed("delete_application", {"app_id": new_app["app_id"]})

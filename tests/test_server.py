@@ -42,7 +42,7 @@ async def test_stdio_session_against_the_sandbox(sb):
     params = StdioServerParameters(command=sys.executable, args=["-m", "plivo_mcp"], env=env)
     async with Client(params) as client:
         names = {t.name for t in (await client.list_tools()).tools}
-        assert len(names) == 24
+        assert len(names) == 28
         result = await client.call_tool("create_subaccount", {"name": "Over stdio"})
         created = json.loads(result.content[0].text)
         assert not result.is_error and created["auth_id"].startswith("SA")

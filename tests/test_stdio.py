@@ -131,7 +131,7 @@ def test_requests_in_flight_when_stdin_closes_are_answered_before_exit(stdout_ki
     assert proc.returncode == 0, proc.stderr
     answers = {a["id"]: a for a in map(json.loads, stdout.splitlines())}
     assert sorted(answers) == [1, 2, 3, 4], stdout[-2000:]
-    assert len(answers[2]["result"]["tools"]) == 24
+    assert len(answers[2]["result"]["tools"]) == 28
     for call_id in (3, 4):
         assert "error" not in answers[call_id] and not answers[call_id]["result"]["isError"], answers[call_id]
     assert json.loads(answers[3]["result"]["content"][0]["text"])["auth_id"] == "MASANDBOXDEMO0000001"

@@ -50,6 +50,9 @@ def seeded() -> Iterator[Sandbox]:
             for i in range(20)]
     for i in range(20):
         sb.store.rent_number(sb.auth_id, app_id=apps[i] if i % 2 else None, alias=f"line {i:02d}")
+    from plivo_mcp.sandbox.messages import Messages
+
+    sb.store.storage(Messages).write_history([sb.auth_id], days=1, count=60)  # within the default 24-hour window
     with sb:
         yield sb
 
@@ -65,6 +68,7 @@ async def raw_tokens(sb: Sandbox, path: str, params: dict[str, Any]) -> int:
 @pytest.mark.parametrize(("tool", "args", "path", "params", "at_least"), [
     ("list_applications", {"limit": 20}, "Application/", {"limit": 20}, 4.0),
     ("list_numbers", {"limit": 20}, "Number/", {"limit": 20}, 4.0),
+    ("list_messages", {"limit": 20}, "Message/", {"limit": 20}, 4.0),
     ("get_pricing", {"country_iso": "US"}, "Pricing/", {"country_iso": "US"}, 8.0),
 ])
 async def test_answers_cost_a_fraction_of_the_raw_api_json(seeded: Sandbox, tool: str, args: dict[str, Any],

@@ -146,7 +146,7 @@ class SandboxApp:
             return _error(429, "too many requests")
         obj_id = parts[4] if len(parts) > 4 else None
         path = "" if len(parts) == 3 else f"{parts[3]}/{{id}}/" if obj_id is not None else f"{parts[3]}/"
-        if len(parts) == 6:  # an action on one object: "Call/{id}/Record/"
+        if len(parts) == 6:  # under one object: an action (Call/{id}/Record/) or a collection (Message/{id}/Media/)
             path += f"{parts[5]}/"
         handlers = self._paths.get(path)
         if handlers is None:

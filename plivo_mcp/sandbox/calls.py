@@ -636,10 +636,6 @@ def seed_history(db: Any, c: sqlite3.Connection, main_id: str) -> None:
     of the answered ones. Deterministic for a given main account and clock; history does not touch credits."""
     import random
 
-    key = f"history_seeded:{main_id}"
-    if c.execute("SELECT 1 FROM meta WHERE key=?", (key,)).fetchone():
-        return
-    c.execute("INSERT INTO meta(key, value) VALUES (?, '1')", (key,))
     rng = random.Random(f"plivo-sandbox-history:{main_id}")
     owners = [main_id, main_id, main_id, *_history_subaccounts(c, main_id, rng)]
     now = utc_now(db)

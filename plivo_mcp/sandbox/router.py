@@ -94,8 +94,9 @@ class Resource:
     """What one resource module adds to the sandbox, as its `RESOURCE`, listed in routes.py.
 
     `paths`: path under `/v1/Account/{auth_id}/` -> {HTTP method: handler}; the path is "" (the account
-    itself), "Name/" (the collection) or "Name/{id}/" (one object, whose id the handler gets)
-    or "Name/{id}/Action/" (an action on one object).
+    itself), "Name/" (the collection), "Name/{id}/" (one object, whose id the handler gets) or "Name/{id}/Sub/"
+    (an action on one object, or a collection under it, e.g. Call/{id}/Record/ or Message/{id}/Media/; the
+    handler gets the object's id).
     `admin`: path under `/sandbox/` -> handler of a POST, for what no SDK can do against the real API; the path
     is "collection/{id}/action".
     `storage`: the class of its tables and queries (a storage.Storage), if it keeps any of its own.

@@ -11,6 +11,7 @@ from plivo_mcp.sandbox import (
     applications,
     calls,
     endpoints,
+    messages,
     numbers,
     phone_numbers,
     pricing,
@@ -29,4 +30,5 @@ RESOURCES: tuple[Resource, ...] = (
     pricing.RESOURCE,
     calls.RESOURCE,
     recordings.RESOURCE,
+    messages.RESOURCE,
 )

@@ -133,8 +133,12 @@ class Database:
         return list(self._storages.values())
 
     def seed_history(self, main_id: str) -> None:
-        """Every Storage's sample history for `main_id`, in one transaction."""
+        """Every Storage's sample history for `main_id`, in one transaction, once per database."""
         with self.tx() as c:
+            key = f"history_seeded:{main_id}"
+            if c.execute("SELECT 1 FROM meta WHERE key=?", (key,)).fetchone():
+                return
+            c.execute("INSERT INTO meta(key, value) VALUES (?, '1')", (key,))
             for storage in self._storages.values():
                 storage.seed_history(c, main_id)
 

@@ -4,7 +4,16 @@
 from __future__ import annotations
 
 from plivo_mcp.core.spec import Toolset
-from plivo_mcp.tools import account, applications, endpoints, numbers, phone_numbers, pricing, subaccounts
+from plivo_mcp.tools import (
+    account,
+    applications,
+    endpoints,
+    messaging,
+    numbers,
+    phone_numbers,
+    pricing,
+    subaccounts,
+)
 
 TOOLSETS: tuple[Toolset, ...] = (
     account.TOOLSET,
@@ -14,4 +23,5 @@ TOOLSETS: tuple[Toolset, ...] = (
     numbers.TOOLSET,
     phone_numbers.TOOLSET,
     pricing.TOOLSET,
+    messaging.TOOLSET,
 )
