@@ -51,6 +51,29 @@ async def measure(server: HttpServer, mcp: McpOverHttp, clients: int, calls: int
             "upstream_cpu_ms": (cpu_seconds(upstream_pid) - upstream0) / total * 1000 if upstream_pid else 0.0}
 
 
+async def print_profiles(servers: dict[str, HttpServer], mcps: dict[str, McpOverHttp], checks: dict[str, str],
+                         clients: int, calls: int) -> None:
+    """Both servers under py-spy for a round each: where each one's CPU per call goes, part by part."""
+    from _profile import Profiler
+
+    shares: dict[str, dict[str, float]] = {}
+    cpu_ms: dict[str, float] = {}
+    profilers: dict[str, Profiler] = {}
+    for name in ("plivo", "bare"):
+        with Profiler(servers[name].pid) as profiler:
+            cpu_ms[name] = (await measure(servers[name], mcps[name], clients, calls, checks[name]))["cpu_ms"]
+        shares[name] = dict(profiler.parts())
+        profilers[name] = profiler
+    parts = sorted(set(shares["plivo"]) | set(shares["bare"]), key=lambda p: -shares["plivo"].get(p, 0))
+    rows = [(part, f"{shares['plivo'].get(part, 0):.0%}", shares["plivo"].get(part, 0) * cpu_ms["plivo"],
+             shares["bare"].get(part, 0) * cpu_ms["bare"]) for part in parts]
+    rows.append(("all (the server's CPU per call in the profiled round)", "100%", cpu_ms["plivo"], cpu_ms["bare"]))
+    print(table("Where the CPU goes under this load (py-spy samples; ms per call = share x the round's CPU per call)",
+                ["part", "plivo-mcp share", "plivo-mcp ms per call", "bare MCPServer ms per call"], rows))
+    print(table("plivo-mcp: the frames samples were charged to most (share of all samples)", ["frame", "share"],
+                [(f, f"{s:.1%}") for f, s in profilers["plivo"].top_frames(25)]))
+
+
 async def run(rounds: int, clients: int, calls: int, latency_ms: int, protocol: str, loop: str, http: str,
               profile: bool = False) -> tuple[list[tuple[Any, ...]], bool]:
     results: dict[str, list[dict[str, Any]]] = {"plivo": [], "bare": []}
@@ -66,15 +89,8 @@ async def run(rounds: int, clients: int, calls: int, latency_ms: int, protocol: 
             try:
                 for name in servers:  # warm: connections, pools, first-call imports
                     await measure(servers[name], mcps[name], clients, 2, checks[name])
-                if profile:  # a round of its own, left out of the figures: sampling costs the server CPU
-                    from _profile import Profiler
-
-                    with Profiler(servers["plivo"].pid) as profiler:
-                        await measure(servers["plivo"], mcps["plivo"], clients, calls, checks["plivo"])
-                    print(table("Where plivo-mcp's CPU goes under this load (py-spy samples)", ["part", "share"],
-                                [(part, f"{share:.0%}") for part, share in profiler.parts()]))
-                    print(table("Innermost frames (share of all samples)", ["frame", "share"],
-                                [(f, f"{s:.1%}") for f, s in profiler.top_frames(25)]))
+                if profile:  # a round of its own, left out of the figures: sampling costs the servers CPU
+                    await print_profiles(servers, mcps, checks, clients, calls)
                 for n in range(rounds):
                     for name in (("plivo", "bare") if n % 2 == 0 else ("bare", "plivo")):
                         results[name].append(await measure(servers[name], mcps[name], clients, calls, checks[name],
