@@ -12,7 +12,7 @@ token of 16 characters; the sandbox answers 401, and their calls leave nothing b
   two (the machine is noisy) and each round's ratio is printed as min / median / max (target <= 1.5x in every
   round).
 
-    python bench/tenant_churn.py [--rounds 4] [--calls-per-client 30] [--latency-ms 20]
+    python bench/tenant_churn.py [--rounds 4] [--calls-per-client 30] [--latency-ms 20] [--loop ...] [--http ...]
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ async def calls(server: HttpServer, mcp: McpOverHttp, tenants: list[tuple[str, s
             "upstream_cpu_ms": upstream_ms}
 
 
-async def run(rounds: int, per_client: int, latency_ms: int) -> tuple[list[tuple[Any, ...]], bool]:
+async def run(rounds: int, per_client: int, latency_ms: int, loop: str = "auto", http: str = "auto"
+              ) -> tuple[list[tuple[Any, ...]], bool]:
     rng = random.Random(7)
     with SandboxProcess(latency_ms=latency_ms, rate_limit=HIGH_RATE) as sb:
         real = [(a, t, True) for a, t in await create_subaccounts(sb, ROTATING)]
@@ -95,7 +96,7 @@ async def run(rounds: int, per_client: int, latency_ms: int) -> tuple[list[tuple
         mixed = sorted(real + fakes, key=lambda _: rng.random())
         env = server_env(sb.url, sb.auth_id, sb.auth_token, PLIVO_MCP_HTTP_TOKEN=TOKEN,
                          PLIVO_MCP_RATE_LIMIT=str(HIGH_RATE), PLIVO_MCP_ALLOW_REQUEST_CREDENTIALS="1")
-        server = HttpServer("plivo", env)
+        server = HttpServer("plivo", env, loop, http)
         try:
             await server.wait_healthy()
             mcp = McpOverHttp(server.port, CLIENTS, "get_account", "2025-11-25", TOKEN)
@@ -146,8 +147,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--calls-per-client", type=int, default=30)
     parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--loop", choices=("asyncio", "uvloop", "auto"), default="auto")
+    parser.add_argument("--http", choices=("h11", "httptools", "auto"), default="auto")
     args = parser.parse_args()
-    rows, ok = asyncio.run(run(args.rounds, args.calls_per_client, args.latency_ms))
+    rows, ok = asyncio.run(run(args.rounds, args.calls_per_client, args.latency_ms, args.loop, args.http))
     print(table(f"Tenant churn over HTTP: per-request credentials, {CLIENTS} clients, sandbox latency "
                 f"{args.latency_ms} ms, {args.rounds} alternating rounds (min / median / max)",
                 ["figure", "value", "ratio", "target"], rows))
