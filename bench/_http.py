@@ -140,7 +140,7 @@ async def load(clients: int, calls: int, send: Callable[[int, int], Awaitable[bo
 class HttpServer:
     """bench/_serve_http.py as a child process (plivo-mcp or the bare MCPServer), stopped on exit."""
 
-    def __init__(self, which: str, env: dict[str, str], loop: str = "auto", http: str = "auto") -> None:
+    def __init__(self, which: str, env: dict[str, str], loop: str = "auto", http: str = "served") -> None:
         self.port = free_port()
         argv = [sys.executable, str(ROOT / "bench" / "_serve_http.py"), which, "--port", str(self.port),
                 "--loop", loop, "--http", http]

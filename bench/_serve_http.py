@@ -1,19 +1,20 @@
 """Serve plivo-mcp, or a bare MCPServer with one trivial tool, over streamable HTTP the same way, with a chosen
-uvicorn event loop and HTTP parser: what bench/http_throughput.py and bench/tenant_churn.py measure.
+uvicorn event loop (and, to measure what it would buy, HTTP parser): what the HTTP benchmarks run.
 
-    python bench/_serve_http.py plivo --port 8123 [--loop asyncio|uvloop|auto] [--http h11|httptools|auto]
+    python bench/_serve_http.py plivo --port 8123 [--loop asyncio|uvloop|auto] [--http served|h11|httptools]
     python bench/_serve_http.py bare --port 8124 ...
 
-`plivo` runs `plivo-mcp serve --transport http` itself (settings from the environment, as an operator's); only
-uvicorn's `loop` and `http` choices are pinned, so a comparison does not depend on what happens to be installed
-(uvicorn's default, "auto", takes uvloop and httptools whenever they are importable). `bare` serves the SDK's
-stateless JSON-response app with the same uvicorn options serve_http uses.
+`plivo` runs `plivo-mcp serve --transport http` itself (settings from the environment, as an operator's), with
+uvicorn's `loop` pinned (its default, "auto", takes uvloop whenever it is importable). `--http served` (the
+default) keeps the HTTP protocol serve_http gives uvicorn: h11 with the server's connection guard
+(plivo_mcp/http_connections.py); `h11` or `httptools` replaces it with uvicorn's plain one, guard and all, which
+only a measurement should do. `bare` serves the SDK's stateless JSON-response app with the same uvicorn options,
+on h11 for `served` (what plivo-mcp's protocol is built on).
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
 from typing import Any
 
@@ -22,15 +23,24 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("which", choices=("plivo", "bare"))
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--loop", default="asyncio", choices=("asyncio", "uvloop", "auto"))
-    parser.add_argument("--http", default="h11", choices=("h11", "httptools", "auto"))
+    parser.add_argument("--loop", default="auto", choices=("asyncio", "uvloop", "auto"))
+    parser.add_argument("--http", default="served", choices=("served", "h11", "httptools"))
     args = parser.parse_args()
 
     import uvicorn
 
-    run = functools.partial(uvicorn.run, loop=args.loop, http=args.http)
+    configure = uvicorn.Config.__init__
+
+    def pinned(self: Any, app: Any, *rest: Any, **options: Any) -> None:
+        options["loop"] = args.loop
+        if args.http != "served":
+            options["http"] = args.http
+        elif args.which == "bare":
+            options["http"] = "h11"
+        configure(self, app, *rest, **options)
+
+    uvicorn.Config.__init__ = pinned  # type: ignore[method-assign]
     if args.which == "plivo":
-        uvicorn.run = run  # serve_http calls uvicorn.run(app, ...): the same call, with loop and http pinned
         from plivo_mcp.cli import main as plivo_main
 
         return plivo_main(["serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(args.port)])
@@ -51,8 +61,8 @@ def main() -> int:
 
     app = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True,
                                      host="127.0.0.1")
-    run(app, host="127.0.0.1", port=args.port, log_config=None, access_log=False, lifespan="on",
-        server_header=False)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_config=None, access_log=False, lifespan="on",
+                server_header=False)
     return 0
 
 

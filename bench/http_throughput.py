@@ -11,7 +11,8 @@ Rounds alternate the two servers (the machine is noisy); each round's figures ar
 in that round, printed as min / median / max. The server's CPU per call is its own CPU time (from /proc) over
 the round's calls. `--protocol` picks the era the clients speak: 2025-11-25 (initialize-era clients in stateless
 mode) or 2026-07-28 (per-request envelope: what the SDK's own Client speaks); `--loop`/`--http` pin uvicorn's event
-loop and HTTP parser (default: what `plivo-mcp serve` picks, uvicorn's "auto").
+loop and HTTP parser (default: what `plivo-mcp serve` runs: uvicorn's "auto" loop, h11 with the connection guard;
+see bench/_serve_http.py).
 
     python bench/http_throughput.py [--rounds 5] [--clients 32] [--calls-per-client 40] [--latency-ms 20]
 """
@@ -134,7 +135,8 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--protocol", choices=(LEGACY, MODERN), default=LEGACY)
     parser.add_argument("--loop", choices=("asyncio", "uvloop", "auto"), default="auto")
-    parser.add_argument("--http", choices=("h11", "httptools", "auto"), default="auto")
+    parser.add_argument("--http", choices=("served", "h11", "httptools"), default="served",
+                        help="served: the protocol serve_http runs (h11 with its connection guard)")
     parser.add_argument("--profile", action="store_true",
                         help="first sample plivo-mcp with py-spy for one extra round and print where its CPU goes")
     args = parser.parse_args()

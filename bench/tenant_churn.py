@@ -85,7 +85,7 @@ async def calls(server: HttpServer, mcp: McpOverHttp, tenants: list[tuple[str, s
             "upstream_cpu_ms": upstream_ms}
 
 
-async def run(rounds: int, per_client: int, latency_ms: int, loop: str = "auto", http: str = "auto"
+async def run(rounds: int, per_client: int, latency_ms: int, loop: str = "auto", http: str = "served"
               ) -> tuple[list[tuple[Any, ...]], bool]:
     rng = random.Random(7)
     with SandboxProcess(latency_ms=latency_ms, rate_limit=HIGH_RATE) as sb:
@@ -148,7 +148,8 @@ def main() -> int:
     parser.add_argument("--calls-per-client", type=int, default=30)
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--loop", choices=("asyncio", "uvloop", "auto"), default="auto")
-    parser.add_argument("--http", choices=("h11", "httptools", "auto"), default="auto")
+    parser.add_argument("--http", choices=("served", "h11", "httptools"), default="served",
+                        help="served: the protocol serve_http runs (h11 with its connection guard)")
     args = parser.parse_args()
     rows, ok = asyncio.run(run(args.rounds, args.calls_per_client, args.latency_ms, args.loop, args.http))
     print(table(f"Tenant churn over HTTP: per-request credentials, {CLIENTS} clients, sandbox latency "
