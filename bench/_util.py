@@ -57,6 +57,11 @@ def median(values: Iterable[float]) -> float:
     return statistics.median(list(values))
 
 
+def spread(values: Sequence[float], fmt: str = "{:.2f}") -> str:
+    """min / median / max: how the benchmarks print a figure measured over repeated runs."""
+    return " / ".join(fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -144,7 +149,9 @@ class RawStdio:
         self._next_id = 0
         self.last_answer_bytes = 0
 
-    def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def request(self, method: str, params: dict[str, Any] | None = None,
+                on_notification: Any = None) -> dict[str, Any]:
+        """Send a request and read up to its answer; `on_notification(message)` sees what arrives before it."""
         self._next_id += 1
         message = {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params or {}}
         self._send(message)
@@ -153,6 +160,8 @@ class RawStdio:
             if not line:
                 raise RuntimeError(f"server exited (rc={self.proc.poll()}) before answering {method}")
             answer = json.loads(line)
+            if "id" not in answer and on_notification is not None:
+                on_notification(answer)
             if answer.get("id") == self._next_id:
                 self.last_answer_bytes = len(line)
                 if "error" in answer:

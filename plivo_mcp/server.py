@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import sys
 import time
 from typing import Any
@@ -251,6 +252,9 @@ def run_server(args: argparse.Namespace) -> int:
         if sandbox is not None:
             sandbox.stop()
         return 2
+    # What start-up left alive (~100,000 objects: the SDK, pydantic, the modules) never becomes garbage: out of
+    # the collector's sight, a full collection takes ~2 ms instead of ~70 ms landing in some call (README).
+    gc.freeze()
     try:
         if getattr(args, "transport", "stdio") == "http":
             from plivo_mcp.http_app import serve_http

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from mcp import Client
 
-from plivo_mcp.client import PlivoClient
+from plivo_mcp.client import Answer, PlivoClient
 from plivo_mcp.config import load_settings
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.server import PlivoMCP, build_server
@@ -91,7 +91,33 @@ def record_sleeps(client: PlivoClient) -> list[float]:
     return waits
 
 
+class MockUpstream:
+    """The client's transport (plivo_mcp.client.Transport) answered by an httpx MockTransport handler, which
+    takes an httpx.Request and returns an httpx.Response: for answers the sandbox cannot produce."""
+
+    def __init__(self, handler: Any) -> None:
+        self._http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+
+    async def send(self, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> Answer:
+        import aiohttp
+
+        try:
+            response = await self._http.request(method, url, content=body, headers=headers)
+        # A handler raising httpx's wire failures stands for the client's own (aiohttp's) failure of that kind.
+        except httpx.ConnectTimeout as exc:
+            raise aiohttp.ConnectionTimeoutError(str(exc)) from exc
+        except httpx.TimeoutException as exc:
+            raise aiohttp.SocketTimeoutError(str(exc)) from exc
+        except httpx.TransportError as exc:
+            raise aiohttp.ServerDisconnectedError(str(exc)) from exc
+        return Answer(response.status_code, response.headers, response.content)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
 def talk_to_mock(client: PlivoClient, handler: Any) -> None:
-    """Point the client at an httpx MockTransport: for answers the sandbox cannot produce. Call inside the loop."""
-    client._pool._http = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://plivo.invalid")
+    """Point the client at an httpx MockTransport handler: for answers the sandbox cannot produce. Call inside
+    the loop."""
+    client._pool._http = MockUpstream(handler)
     client._pool._loop = asyncio.get_running_loop()

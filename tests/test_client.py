@@ -329,3 +329,86 @@ async def test_a_write_that_timed_out_after_sending_may_have_been_applied() -> N
     with pytest.raises(PlivoToolError) as caught:
         await mocked(handler).post("Application/", {"app_name": "x"})
     assert caught.value.code == "timeout" and "may have been applied" in caught.value.hint  # type: ignore[operator]
+
+
+async def test_a_redirect_is_answered_not_followed() -> None:
+    # A redirect from the API is unexpected: following it would send the credentials wherever it points.
+    followed: list[str] = []
+
+    async def moved(request: Any) -> JSONResponse:
+        return JSONResponse({}, status_code=302, headers={"Location": "/elsewhere/"})
+
+    async def elsewhere(request: Any) -> JSONResponse:
+        followed.append(request.headers.get("authorization", ""))
+        return JSONResponse({"auth_id": "followed"})
+
+    app = Starlette(routes=[Route("/v1/Account/{auth_id}/", moved), Route("/elsewhere/", elsewhere)])
+    with serving(app) as url:
+        client = RecordingClient(url, "MA" + "D" * 18, "token-redirect")
+        try:
+            with pytest.raises(PlivoToolError) as caught:
+                await client.get("")
+        finally:
+            await client.aclose()
+    assert caught.value.code == "upstream_error" and followed == []
+
+
+async def test_requests_go_through_the_configured_proxy_with_its_credentials(sb: Sandbox) -> None:
+    # PLIVO_MCP_PROXY: a forward proxy on loopback that relays to the sandbox and keeps what it was sent.
+    import base64
+
+    import httpx
+
+    relayed: list[dict[bytes, bytes]] = []
+
+    async def proxy(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        relayed.append(dict(scope["headers"]))
+        query = scope["query_string"].decode()
+        async with httpx.AsyncClient() as upstream:
+            answer = await upstream.request(
+                scope["method"], f"{sb.base_url}{scope['path']}" + (f"?{query}" if query else ""),
+                headers={"Authorization": dict(scope["headers"])[b"authorization"].decode()})
+        await send({"type": "http.response.start", "status": answer.status_code,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": answer.content})
+
+    with serving(proxy) as proxy_url:
+        client = PlivoClient(sb.base_url, sb.auth_id, sb.auth_token,
+                             proxy=proxy_url.replace("http://", "http://relay:relay-secret@"))
+        try:
+            assert (await client.get(""))["auth_id"] == sb.auth_id
+        finally:
+            await client.aclose()
+    assert len(relayed) == 1
+    assert relayed[0][b"proxy-authorization"] == b"Basic " + base64.b64encode(b"relay:relay-secret")
+    assert relayed[0][b"host"] == sb.base_url.removeprefix("http://").encode()
+
+
+def test_the_pool_closes_its_connections_when_its_event_loop_ends(sb: Sandbox) -> None:
+    # Nobody has to remember to close the shared pool: its sockets are closed on its own loop as that loop
+    # shuts down, so no "Unclosed client session" error is logged when a server exits or a test ends.
+    client = PlivoClient(sb.base_url, sb.auth_id, sb.auth_token)
+
+    async def one_call() -> Any:
+        await client.get("")
+        return client._pool._http
+
+    transport = asyncio.run(one_call())
+    assert transport.closed
+
+
+def test_the_proxy_variables_apply_unless_no_proxy_exempts_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As httpx honoured them: read once per pool, not per request.
+    from plivo_mcp.client import _proxy_from_env
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                 "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert _proxy_from_env("https://api.plivo.com") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://egress.internal:3128")
+    assert _proxy_from_env("https://api.plivo.com") == "http://egress.internal:3128"
+    assert _proxy_from_env("http://127.0.0.1:8070") is None  # only https was given a proxy
+    monkeypatch.setenv("NO_PROXY", "api.plivo.com")
+    assert _proxy_from_env("https://api.plivo.com") is None
