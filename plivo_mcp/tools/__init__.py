@@ -4,7 +4,17 @@
 from __future__ import annotations
 
 from plivo_mcp.core.spec import Toolset
-from plivo_mcp.tools import account, applications, endpoints, numbers, phone_numbers, pricing, subaccounts
+from plivo_mcp.tools import (
+    account,
+    applications,
+    endpoints,
+    numbers,
+    phone_numbers,
+    pricing,
+    recordings,
+    subaccounts,
+    voice,
+)
 
 TOOLSETS: tuple[Toolset, ...] = (
     account.TOOLSET,
@@ -14,4 +24,6 @@ TOOLSETS: tuple[Toolset, ...] = (
     numbers.TOOLSET,
     phone_numbers.TOOLSET,
     pricing.TOOLSET,
+    voice.TOOLSET,
+    recordings.TOOLSET,
 )
