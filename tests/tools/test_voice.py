@@ -7,6 +7,7 @@ import pytest
 from mcp import Client
 
 from plivo_mcp.sandbox import Sandbox
+from plivo_mcp.sandbox.clock import SandboxClock
 from tests.helpers import err, ok, server_for
 from tests.test_guard import answering, two_step
 
@@ -32,6 +33,14 @@ def state(sb: Sandbox) -> dict:
 
 def credit(sb: Sandbox) -> Decimal:
     return Decimal(next(a["cash_credits"] for a in sb.store.snapshot()["accounts"] if a["auth_id"] == sb.auth_id))
+
+
+@pytest.fixture
+def sb():
+    """A sandbox whose clock moves only when a test advances it: the lifecycle steps are seconds apart, so a
+    slow run must not see a queued call ring or a ringing call answer on its own."""
+    with Sandbox(db=":memory:", clock=SandboxClock(start=dt.datetime.now())) as sandbox:
+        yield sandbox
 
 
 async def placed(client: Client, to: str = LONG) -> str:
