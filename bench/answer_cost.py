@@ -1,6 +1,7 @@
 """Figure 2, answer cost: tokens of the tool's answer against the raw Plivo JSON for the same data.
 
-Same sandbox, same data, same run: a page of 20 applications, of 20 subaccounts, of 20 numbers, and US pricing,
+Same sandbox, same data, same run: a page of 20 applications, of 20 subaccounts, of 20 numbers, of 20 call
+records (the sandbox's seeded history), and US pricing,
 fetched once raw (the API body, compact as Plivo sends it) and once through the MCP tool (the text block the
 assistant reads). Also checks that every id, name and state in the raw page is still in the answer.
 
@@ -24,6 +25,8 @@ CASES: list[tuple[str, str, dict[str, Any], str, dict[str, Any], tuple[str, ...]
      ("auth_id", "name", "enabled")),
     ("page of 20 numbers", "list_numbers", {"limit": 20}, "Number/", {"limit": 20},
      ("number", "alias", "application")),
+    ("page of 20 call records", "list_calls", {"limit": 20}, "Call/", {"limit": 20},
+     ("call_uuid", "to_number", "hangup_cause_name")),
     ("US pricing", "get_pricing", {"country_iso": "US"}, "Pricing/", {"country_iso": "US"}, ()),
 ]
 TARGETS = {"US pricing": 8.0}
@@ -64,7 +67,7 @@ async def measure() -> list[tuple[Any, ...]]:
     from plivo_mcp.sandbox import Sandbox
     from plivo_mcp.server import build_server
 
-    sb = Sandbox(db=":memory:")
+    sb = Sandbox(db=":memory:", seed_history=True)
     seed(sb)
     url = sb.start()
     rows = []
