@@ -7,7 +7,7 @@ import math
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from plivo_mcp.core.deps import Deps
 from plivo_mcp.core.spec import Toolset, tool
@@ -31,7 +31,17 @@ Destination = Annotated[str, matching(r"^(\+?[1-9][0-9]{5,15}|sip:[^@\s<>]+@[A-Z
 Direction = Annotated[Literal["inbound", "outbound"] | None, Field(description="Call direction.")]
 DigitsPrefix = Annotated[str | None, Field(description="Number or its prefix."),
                          matching(r"^\+?[0-9]{1,15}$", "digits, optionally after a +")]
-When = Annotated[dt.datetime | None, Field(description="ISO datetime, UTC unless an offset is given.")]
+
+
+def _iso_text(value: Any) -> Any:
+    # pydantic would read a JSON number as seconds since 1970: a time must be written out, as the schema says.
+    if value is not None and not isinstance(value, str | dt.datetime):
+        raise ValueError("must be an ISO datetime string, e.g. 2026-01-31T12:00:00Z")
+    return value
+
+
+When = Annotated[dt.datetime | None, Field(description="ISO datetime, UTC unless an offset is given."),
+                 BeforeValidator(_iso_text)]
 
 
 def api_time(value: dt.datetime | None) -> str | None:

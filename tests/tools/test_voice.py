@@ -136,6 +136,8 @@ async def check_list_calls(client):
     assert error["parameter"] == "ended_after"
     error = await err(client, "list_calls", {"ended_after": "yesterday"})
     assert error["parameter"] == "ended_after"
+    error = await err(client, "list_calls", {"ended_before": 1767225600})  # not read as a Unix time
+    assert error["parameter"] == "ended_before" and "ISO datetime" in error["error"]
     error = await err(client, "list_calls", {"ended_after": "2026-01-01T00:00:00Z",
                                              "ended_before": "2026-03-01T00:00:00Z"})
     assert error["code"] == "invalid_argument"  # the API's 30-day limit
