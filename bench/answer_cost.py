@@ -1,8 +1,9 @@
 """Figure 2, answer cost: tokens of the tool's answer against the raw Plivo JSON for the same data.
 
 Same sandbox, same data, same run: a page of 20 applications, of 20 subaccounts, of 20 numbers, of 20 messages,
-and US pricing, fetched once raw (the API body, compact as Plivo sends it) and once through the MCP tool (the text
-block the assistant reads). Also checks that every id, name and state in the raw page is still in the answer.
+of 20 call records (the sandbox's seeded history), and US pricing, fetched once raw (the API body, compact as
+Plivo sends it) and once through the MCP tool (the text block the assistant reads). Also checks that every id,
+name and state in the raw page is still in the answer.
 
     python bench/answer_cost.py
 """
@@ -26,6 +27,8 @@ CASES: list[tuple[str, str, dict[str, Any], str, dict[str, Any], tuple[str, ...]
      ("number", "alias", "application")),
     ("page of 20 messages (MDRs)", "list_messages", {"limit": 20}, "Message/", {"limit": 20},
      ("message_uuid", "message_state", "to_number")),  # error_code "000" (delivered) is left out
+    ("page of 20 call records", "list_calls", {"limit": 20}, "Call/", {"limit": 20},
+     ("call_uuid", "to_number", "hangup_cause_name")),
     ("US pricing", "get_pricing", {"country_iso": "US"}, "Pricing/", {"country_iso": "US"}, ()),
 ]
 TARGETS = {"US pricing": 8.0}
@@ -72,7 +75,7 @@ async def measure() -> list[tuple[Any, ...]]:
     from plivo_mcp.sandbox import Sandbox
     from plivo_mcp.server import build_server
 
-    sb = Sandbox(db=":memory:")
+    sb = Sandbox(db=":memory:", seed_history=True)
     seed(sb)
     url = sb.start()
     rows = []

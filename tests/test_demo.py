@@ -6,18 +6,21 @@ import re
 import subprocess
 import sys
 
+from plivo_mcp.tools import TOOLSETS
+
 
 def test_demo_transcript_shows_the_session_and_both_confirmation_paths():
     proc = subprocess.run([sys.executable, "-m", "plivo_mcp", "demo"], capture_output=True, text=True, timeout=120,
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout
-    assert "== 28 tools over stdio against the embedded sandbox" in out
+    default_tools = sum(len(ts.tools) for ts in TOOLSETS if ts.default)
+    assert f"== {default_tools} tools over stdio against the embedded sandbox" in out
     kinds = dict(re.findall(r"^  (\w+) +(read|write|guarded) ", out, flags=re.MULTILINE))
-    assert len(kinds) == 28
+    assert len(kinds) == default_tools
     assert {name for name, kind in kinds.items() if kind == "guarded"} == {
         "delete_subaccount", "delete_application", "delete_endpoint", "unrent_number", "buy_phone_number",
-        "send_message"}
+        "send_message", "make_call", "hangup_call", "cancel_call_request"}
     assert 'Marked "_data"' not in out.split(">>", 1)[0]  # the table keeps to what each tool does
     for step in ("create_subaccount", "create_application", "list_subaccounts", "list_applications",
                  "get_pricing"):

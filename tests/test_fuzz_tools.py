@@ -49,7 +49,7 @@ class LoopThread:
 
     async def _main(self, sb: Sandbox) -> None:
         self._stop = asyncio.Event()
-        async with Client(server_for(sb)) as client:
+        async with Client(server_for(sb, PLIVO_MCP_TOOLSETS="all")) as client:
             self.client = client
             self.tools = (await client.list_tools()).tools
             self._ready.set()

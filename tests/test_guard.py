@@ -418,3 +418,120 @@ async def test_concurrent_uses_of_one_token_send_exactly_one_write():
     assert len(done) == 1, results
     assert len(refused) == 9 and {e["code"] for e in refused} == {"invalid_confirmation"}, refused
     assert len(deletes) == 1, deletes
+
+
+# --- voice and recordings: the guarded tools that spend money or end a call ---------------------------------
+
+CALL = {"from_number": "14155550100", "to": ["14155550104"], "answer_url": "https://example.com/answer"}
+
+
+@pytest.fixture
+def frozen() -> Any:
+    """A sandbox whose clock moves only when the test advances it: a queued call stays queued however long the
+    test takes (the lifecycle steps are seconds apart)."""
+    import datetime as dt
+
+    from plivo_mcp.sandbox.clock import SandboxClock
+
+    with Sandbox(db=":memory:", clock=SandboxClock(start=dt.datetime.now())) as sandbox:
+        yield sandbox
+
+
+async def test_make_call_token_misuse_is_refused_and_calls_nobody(sb):
+    server = server_for(sb)
+    async with Client(server) as client:
+        token = (await ok(client, "make_call", CALL))["confirmation_token"]
+        other = {**CALL, "to": ["14155550102"]}
+        other_token = (await ok(client, "make_call", other))["confirmation_token"]
+        endpoint = sb.store.create_endpoint(sb.auth_id, "zed", "password9", "Zed")
+        endpoint_token = (await ok(client, "delete_endpoint", {"endpoint_id": endpoint}))["confirmation_token"]
+        body, sig = token.split(".")
+        claims = json.loads(__import__("base64").urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        claims["args"] = "0" * 32
+        forged = __import__("base64").urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+        misuse = {
+            "other arguments": (CALL, other_token),
+            "another tool": (CALL, endpoint_token),
+            "forged signature": (CALL, body + "." + sig[:-2] + "AA"),
+            "forged claims": (CALL, forged + "." + sig),
+            "garbage": (CALL, "not-a-token"),
+            "same token, other recipients": (other, token),
+            "same token, longer time limit": ({**CALL, "time_limit": 600}, token),
+        }
+        for label, (args, bad) in misuse.items():
+            before, requests = sb.store.snapshot(), sb.request_count
+            error = await err(client, "make_call", {**args, "confirmation_token": bad})
+            assert error["code"] == "invalid_confirmation" and error["parameter"] == "confirmation_token", label
+            assert sb.request_count == requests and sb.store.snapshot() == before, label
+
+        await ok(client, "make_call", {**CALL, "confirmation_token": token})
+        assert len(sb.store.snapshot()["calls"]) == 1
+        before = sb.store.snapshot()
+        error = await err(client, "make_call", {**CALL, "confirmation_token": token})  # reuse
+        assert error["code"] == "invalid_confirmation" and "already been used" in error["error"]
+        assert sb.store.snapshot() == before
+
+        expiring = (await ok(client, "make_call", CALL))["confirmation_token"]
+        real_clock = server.guard.clock
+        server.guard.clock = lambda: real_clock() + server.guard.ttl_s + 1
+        error = await err(client, "make_call", {**CALL, "confirmation_token": expiring})
+        assert error["code"] == "invalid_confirmation" and "expired" in error["error"]
+        assert sb.store.snapshot() == before
+
+
+async def test_make_call_refused_when_credit_changed_since_the_preview(sb):
+    async with Client(server_for(sb)) as client:
+        preview = await ok(client, "make_call", CALL)
+        sb.store.update_account(sb.auth_id, {"cash_credits": "10.00000"})
+        before = sb.store.snapshot()
+        error = await err(client, "make_call", {**CALL, "confirmation_token": preview["confirmation_token"]})
+        assert error["code"] == "state_changed" and error["preview"]["credit_usd"] == "10.00000"
+        assert sb.store.snapshot() == before
+
+
+def _voice_cases(sb: Sandbox) -> list[tuple[str, dict[str, Any], str]]:
+    """(tool, arguments, what the person types) for each guarded voice/recordings tool, on fresh state."""
+    import httpx
+
+    sb.store.seed_history(sb.auth_id)
+    http = httpx.Client(base_url=f"{sb.base_url}/v1/Account/{sb.auth_id}/", auth=(sb.auth_id, sb.auth_token))
+    with http:
+        live = http.post("Call/", json={"from": "14155550100", "to": "14155550104",
+                                        "answer_url": "https://e.com/a"}).json()["request_uuid"]
+        sb.clock.advance(10)
+        queued = http.post("Call/", json={"from": "14155550100", "to": "14155550104",
+                                          "answer_url": "https://e.com/a"}).json()["request_uuid"]
+    recording = sorted(r["recording_id"] for r in sb.store.snapshot()["recordings"])[0]
+    return [("make_call", CALL, "14155550104"), ("hangup_call", {"call_uuid": live}, "14155550104"),
+            ("cancel_call_request", {"request_uuid": queued}, "14155550104"),
+            ("delete_recording", {"recording_id": recording}, recording.split("-")[0])]
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_voice_tools_refuse_a_decline_or_wrong_answer_then_act_on_the_right_one(frozen, mode):
+    for tool, args, expected in _voice_cases(frozen):
+        for refusal in (answering(None, action="decline"), answering("nope")):
+            frozen.store.catch_up()
+            before = frozen.store.snapshot()
+            async with Client(server_for(frozen, PLIVO_MCP_TOOLSETS="all"), mode=mode,
+                              elicitation_callback=refusal) as c:
+                assert (await err(c, tool, args))["code"] == "not_confirmed", tool
+            frozen.store.catch_up()
+            assert frozen.store.snapshot() == before, tool
+        async with Client(server_for(frozen, PLIVO_MCP_TOOLSETS="all"), mode=mode,
+                          elicitation_callback=answering(expected)) as c:
+            await ok(c, tool, args)
+        assert frozen.store.snapshot() != before, tool
+
+
+async def test_voice_tools_preview_then_act_on_token(frozen):
+    async with Client(server_for(frozen, PLIVO_MCP_TOOLSETS="all")) as client:
+        for tool, args, _ in _voice_cases(frozen):
+            frozen.store.catch_up()
+            before = frozen.store.snapshot()
+            preview = await ok(client, tool, args)
+            assert preview["status"] == "confirmation_required", tool
+            frozen.store.catch_up()
+            assert frozen.store.snapshot() == before, f"{tool} acted on the preview call"
+            await ok(client, tool, {**args, "confirmation_token": preview["confirmation_token"]})
+            assert frozen.store.snapshot() != before, tool

@@ -7,6 +7,7 @@ strict mode (the OpenAI Agents SDK) send `null` for every optional argument they
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -95,6 +96,31 @@ async def test_application_names_that_are_refused_by_name(sb: Sandbox, client: C
 
 # --- null for every optional argument (strict-mode clients) -----------------------------------------------
 
+def calls_for(sb: Sandbox) -> tuple[str, str, str]:
+    """A completed call, a live one and a queued request (the sandbox's clock is frozen: see `sb` below)."""
+    import httpx
+
+    with httpx.Client(base_url=f"{sb.base_url}/v1/Account/{sb.auth_id}/", auth=(sb.auth_id, sb.auth_token)) as http:
+        def make(to: str) -> str:
+            body = {"from": "14155550100", "to": to, "answer_url": "https://example.com/a"}
+            return http.post("Call/", json=body).raise_for_status().json()["request_uuid"]
+
+        completed, live = make("14155552671"), make("14155550104")  # ...104: an hour-long call
+        sb.clock.advance(70)
+        return completed, live, make("14155552671")
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    """A sandbox whose clock moves only when advanced: the queued request stays queued however slow the run."""
+    import datetime as dt
+
+    from plivo_mcp.sandbox.clock import SandboxClock
+
+    with Sandbox(db=":memory:", clock=SandboxClock(start=dt.datetime.now())) as sandbox:
+        yield sandbox
+
+
 def required_arguments(sb: Sandbox) -> dict[str, dict[str, Any]]:
     """Valid values for every tool's required arguments, on objects seeded in `sb`."""
     sa, _ = sb.store.create_subaccount(sb.auth_id, "Strict Tenant")
@@ -106,9 +132,13 @@ def required_arguments(sb: Sandbox) -> dict[str, dict[str, Any]]:
 
     message_uuid = httpx.post(f"{sb.base_url}/v1/Account/{sb.auth_id}/Message/", auth=(sb.auth_id, sb.auth_token),
                               json={"src": number, "dst": "14155550123", "text": "hi"}).json()["message_uuid"][0]
+    completed, live, queued = calls_for(sb)
     return {
         "send_message": {"src": number, "dst": ["14155550123"], "text": "hi"},
         "get_message": {"message_uuid": message_uuid}, "list_message_media": {"message_uuid": message_uuid},
+        "make_call": {"from_number": number, "to": ["14155552671"], "answer_url": "https://example.com/a"},
+        "get_call": {"call_uuid": completed}, "hangup_call": {"call_uuid": live},
+        "cancel_call_request": {"request_uuid": queued},
         "get_application": {"app_id": app_id}, "update_application": {"app_id": app_id},
         "delete_application": {"app_id": app_id},
         "create_application": {"app_name": "strict_two", "answer_url": "https://example.com/a"},

@@ -18,7 +18,8 @@ from tests.conftest import REPO_ROOT
 from tests.helpers import server_for
 
 pytestmark = pytest.mark.anyio
-EXPECTED = {"onboard_customer", "audit_account", "estimate_campaign_cost", "investigate_delivery_failures"}
+EXPECTED = {"onboard_customer", "audit_account", "estimate_campaign_cost", "investigate_delivery_failures",
+            "investigate_call_failures"}
 
 
 
@@ -86,10 +87,18 @@ async def test_a_missing_required_argument_is_an_invalid_params_error(client: Cl
         await client.get_prompt("no_such_prompt", {})
 
 
+async def test_call_failure_prompt_renders_its_period(client: Client) -> None:
+    result = await client.get_prompt("investigate_call_failures", {"days": "3", "to_number": "44"})
+    text = result.messages[0].content.text  # type: ignore[union-attr]
+    assert "last 3 days" in text and "to_number` if given" in text and "(destination filter, if any: 44)" in text
+    assert "do not make, hang up or cancel" in text
+
+
 async def test_read_only_server_offers_only_prompts_whose_tools_it_has(sb: Sandbox) -> None:
     async with Client(server_for(sb, PLIVO_MCP_READ_ONLY=True)) as c:
         names = {p.name for p in (await c.list_prompts()).prompts}
-    assert names == {"audit_account", "estimate_campaign_cost", "investigate_delivery_failures"}
+    assert names == {"audit_account", "estimate_campaign_cost", "investigate_delivery_failures",
+                     "investigate_call_failures"}  # read-only tools
 
 
 def test_prompts_are_found_in_the_source_checkout() -> None:

@@ -6,6 +6,7 @@ including error answers for rejected arguments and the guarded tools' previews a
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import logging
@@ -17,6 +18,7 @@ import pytest
 from mcp import Client
 
 from plivo_mcp.sandbox import Sandbox
+from plivo_mcp.sandbox.clock import SandboxClock
 from plivo_mcp.secrets import basic_auth_form
 from plivo_mcp.server import EVERY_TOOL
 from tests.helpers import server_for
@@ -53,6 +55,14 @@ def log_buffer(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
         root.setLevel(saved_level)
 
 
+def sb_http_record(sb: Sandbox, call_uuid: str) -> None:
+    """Start recording a live call on the sandbox (no tool records calls yet)."""
+    import httpx
+
+    with httpx.Client(base_url=f"{sb.base_url}/v1/Account/{MAIN_ID}/", auth=(MAIN_ID, MAIN_TOKEN)) as http:
+        http.post(f"Call/{call_uuid}/Record/", json={"time_limit": 5}).raise_for_status()
+
+
 class Recorder:
     """Calls tools and keeps every answer as the assistant would read it."""
 
@@ -76,13 +86,15 @@ class Recorder:
 
 
 async def test_no_secret_in_any_answer_or_log_line(log_buffer: io.StringIO) -> None:
-    with Sandbox(db=":memory:", auth_id=MAIN_ID, auth_token=MAIN_TOKEN) as sb:
+    # A clock that moves only when advanced: the queued call below must still be queued when it is cancelled.
+    clock = SandboxClock(start=dt.datetime.now())
+    with Sandbox(db=":memory:", auth_id=MAIN_ID, auth_token=MAIN_TOKEN, clock=clock) as sb:
         sub, sub_token = sb.store.create_subaccount(MAIN_ID, "tenant one")
         app = sb.store.create_application(MAIN_ID, "sweep_app", "https://example.com/a")
         sb.store.create_endpoint(MAIN_ID, "alice", SEEDED_PASSWORD, "Alice", app_id=app)
         sb.store.create_endpoint(sub, "carol", "EpPass-Carol-55rP", "Carol")
         number = sb.store.rent_number(MAIN_ID, app_id=app, alias="front desk")
-        async with Client(server_for(sb)) as client:
+        async with Client(server_for(sb, PLIVO_MCP_TOOLSETS="all")) as client:
             call = Recorder(client)
             await call("get_account")
             await call("update_account", {"name": "Sweep Inc"})
@@ -125,6 +137,23 @@ async def test_no_secret_in_any_answer_or_log_line(log_buffer: io.StringIO) -> N
             await call.confirmed("delete_endpoint", {"endpoint_id": endpoint["endpoint_id"]})
             await call.confirmed("delete_application", {"app_id": new_app["app_id"]})
             await call.confirmed("delete_subaccount", {"subaccount_id": created_sub["auth_id"]})
+            # Voice: one call to the sandbox's long destination, answered, recorded, hung up; one queued and cancelled.
+            placed = await call.confirmed("make_call", {"from_number": number, "to": ["14155550104"],
+                                                        "answer_url": "https://e.com/answer"})
+            queued = await call.confirmed("make_call", {"from_number": number, "to": ["14155550104"],
+                                                        "answer_url": "https://e.com/answer"})
+            await call("list_live_calls", {"status": "queued"})
+            await call.confirmed("cancel_call_request", {"request_uuid": queued["request_uuid"]})
+            sb.clock.advance(10)
+            await call("list_live_calls")
+            sb_http_record(sb, placed["request_uuid"])
+            await call.confirmed("hangup_call", {"call_uuid": placed["request_uuid"]})
+            await call("get_call", {"call_uuid": placed["request_uuid"]})
+            await call("list_calls", {"fields": "all"})
+            recordings = await call("list_recordings", {"fields": "all"})
+            recording_id = recordings["items"][0]["recording_id"]
+            await call("get_recording", {"recording_id": recording_id})
+            await call.confirmed("delete_recording", {"recording_id": recording_id})
             get_logger().warning("sweep_probe_2", note=f"Authorization: Basic {basic_auth_form(MAIN_ID, MAIN_TOKEN)}")
         state = sb.store.snapshot()
 

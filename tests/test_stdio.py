@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from plivo_mcp.stdio import OVERSIZED_LINE, _Lines
+from plivo_mcp.tools import TOOLSETS
 from tests.helpers import clean_env
 
 # A PlivoMCP with one extra tool that writes around the protocol: print() to stdout and a child process that
@@ -131,7 +132,7 @@ def test_requests_in_flight_when_stdin_closes_are_answered_before_exit(stdout_ki
     assert proc.returncode == 0, proc.stderr
     answers = {a["id"]: a for a in map(json.loads, stdout.splitlines())}
     assert sorted(answers) == [1, 2, 3, 4], stdout[-2000:]
-    assert len(answers[2]["result"]["tools"]) == 28
+    assert len(answers[2]["result"]["tools"]) == sum(len(ts.tools) for ts in TOOLSETS if ts.default)
     for call_id in (3, 4):
         assert "error" not in answers[call_id] and not answers[call_id]["result"]["isError"], answers[call_id]
     assert json.loads(answers[3]["result"]["content"][0]["text"])["auth_id"] == "MASANDBOXDEMO0000001"

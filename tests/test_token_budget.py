@@ -45,7 +45,7 @@ async def test_average_tool_cost_meets_the_target():
 
 @pytest.fixture
 def seeded() -> Iterator[Sandbox]:
-    sb = Sandbox(db=":memory:")
+    sb = Sandbox(db=":memory:", seed_history=True)  # CDRs for the page of calls
     apps = [sb.store.create_application(sb.auth_id, f"support-line-{i:02d}", f"https://voice.example.com/a/{i}")
             for i in range(20)]
     for i in range(20):
@@ -70,6 +70,10 @@ async def raw_tokens(sb: Sandbox, path: str, params: dict[str, Any]) -> int:
     ("list_numbers", {"limit": 20}, "Number/", {"limit": 20}, 4.0),
     ("list_messages", {"limit": 20}, "Message/", {"limit": 20}, 4.0),
     ("get_pricing", {"country_iso": "US"}, "Pricing/", {"country_iso": "US"}, 8.0),
+    # Missed today (2.7x): a CDR summary is 8 fields of long values (uuid, zoned time); keys repeated per item
+    # are a third of it. Reaching 4x needs a more compact page shape (e.g. rows under one header): open.
+    pytest.param("list_calls", {"limit": 20}, "Call/", {"limit": 20}, 4.0,
+                 marks=pytest.mark.xfail(strict=True, reason="CDR page is 2.7x smaller than raw, target 4x")),
 ])
 async def test_answers_cost_a_fraction_of_the_raw_api_json(seeded: Sandbox, tool: str, args: dict[str, Any],
                                                            path: str, params: dict[str, Any], at_least: float):

@@ -22,6 +22,7 @@ SNAPSHOTS = Path(__file__).parent / "snapshots" / "tools"
 # Derived from the toolsets the tool modules declare (the snapshots are what pins the interface itself).
 EXPECTED_TOOLS = {spec.name for toolset in TOOLSETS if toolset.default for spec in toolset.tools}
 GUARDED = {name for name, spec in EVERY_TOOL.items() if spec.guarded}
+COSTLY = {"buy_phone_number", "make_call", "send_message"}  # guarded because they spend money, not because they destroy
 HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
 
 
@@ -68,7 +69,7 @@ async def test_every_tool_is_annotated_titled_and_described():
             assert annotations["destructiveHint"] is False
         if tool["name"].startswith("create_"):
             assert annotations["destructiveHint"] is False  # additive writes say so explicitly
-        if tool["name"] in GUARDED - {"buy_phone_number", "send_message"}:
+        if tool["name"] in GUARDED - COSTLY:
             assert annotations["destructiveHint"] is True
 
 

@@ -12,7 +12,9 @@ from plivo_mcp.tools import (
     numbers,
     phone_numbers,
     pricing,
+    recordings,
     subaccounts,
+    voice,
 )
 
 TOOLSETS: tuple[Toolset, ...] = (
@@ -24,4 +26,6 @@ TOOLSETS: tuple[Toolset, ...] = (
     phone_numbers.TOOLSET,
     pricing.TOOLSET,
     messaging.TOOLSET,
+    voice.TOOLSET,
+    recordings.TOOLSET,
 )

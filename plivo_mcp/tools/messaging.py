@@ -110,9 +110,9 @@ async def send_message(
     text: MessageText,
     type: Annotated[Literal["sms", "mms"], Field(description="Type.")] = "sms",
     media_urls: MediaUrls = None,
-    log: Annotated[bool, Field(description="Keep the text in Plivo's records.")] = True,
+    log: Annotated[bool, Field(description="Keep the text on record.")] = True,
 ) -> dict[str, Any]:
-    """Send an SMS/MMS to numbers; costs money, previewed first."""
+    """Send an SMS/MMS; costs money."""
     recipients = _recipients(dst, src)
     body: dict[str, Any] = {"src": digits(src) if src.lstrip("+").isdigit() else src,
                             "dst": "<".join(recipients), "text": text, "type": type, "log": log}
@@ -152,7 +152,7 @@ async def list_messages(
     *,
     page: ListPage,
 ) -> dict[str, Any]:
-    """List messages, newest first; without since, the last 24 hours (90 days at most)."""
+    """List messages, newest first; default the last 24 hours."""
     if since is not None and until is not None and since >= until:
         raise invalid_argument("until", "must be after since")
     listed = await page.of(deps, "Message/", {
