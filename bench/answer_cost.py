@@ -49,7 +49,7 @@ def seed(sb: Any) -> None:
     from plivo_mcp.sandbox.messages import Messages
 
     # a day of traffic over the account and its subaccounts (the default list window is the last 24 hours)
-    store.storage(Messages).seed_history([owner, *store.storage(Accounts).subaccount_ids(owner)], days=1, count=60)
+    store.storage(Messages).write_history([owner, *store.storage(Accounts).subaccount_ids(owner)], days=1, count=60)
 
 
 def kept(raw: dict[str, Any], answer: dict[str, Any], fields: tuple[str, ...]) -> str:
