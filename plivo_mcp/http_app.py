@@ -240,13 +240,18 @@ def build_http_app(server: HttpHost, *, host: str = "127.0.0.1", allowed_hosts: 
 
 
 def serve_http(server: HttpHost, config: Settings, *, host: str, port: int, allowed_hosts: Iterable[str] = (),
-               allowed_origins: Iterable[str] = ()) -> int:
+               allowed_origins: Iterable[str] = (), workers: int = 1) -> int:
     """Run uvicorn until interrupted. Refuses a non-loopback bind without a token, or a port it cannot listen on,
     with one line on stderr and exit status 2."""
     if not config.http_token and not is_loopback(host):
         print(f"plivo-mcp: refusing to serve HTTP on {host} without PLIVO_MCP_HTTP_TOKEN: anyone who can reach "
               "it could use your Plivo account. Set a token or bind 127.0.0.1.", file=sys.stderr)
         return 2
+    if workers > 1:  # each worker process serves on its own socket (plivo_mcp/workers.py)
+        from plivo_mcp.workers import serve_workers
+
+        return serve_workers(config, host=host, port=port, workers=workers, allowed_hosts=allowed_hosts,
+                             allowed_origins=allowed_origins)
     import uvicorn
 
     from plivo_mcp.http_connections import ConnectionLimits, plan_connections, protocol_for, throttle_library_logs

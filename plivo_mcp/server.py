@@ -243,8 +243,14 @@ def run_server(args: argparse.Namespace) -> int:
             return 2
         url = sandbox.start(host="127.0.0.1", port=0)
         overrides.update(PLIVO_AUTH_ID=sandbox.auth_id, PLIVO_AUTH_TOKEN=sandbox.auth_token, PLIVO_API_URL=url)
+    workers = getattr(args, "workers", 1)
     try:
         config = load_settings(**overrides)
+        from plivo_mcp.shared_state import start_problem
+
+        problem = start_problem(config, workers=workers, transport=getattr(args, "transport", "stdio"))
+        if problem is not None:
+            raise ConfigError(problem)
         configure_logging(config.log_level)  # before the server is built: the SDK logs while it is
         server = build_server(config)
     except ConfigError as exc:
@@ -260,7 +266,7 @@ def run_server(args: argparse.Namespace) -> int:
             from plivo_mcp.http_app import serve_http
 
             return serve_http(server, config, host=args.host, port=args.port, allowed_hosts=args.allow_host or (),
-                              allowed_origins=args.allow_origin or ())
+                              allowed_origins=args.allow_origin or (), workers=workers)
         get_logger().info("serving", transport="stdio", api_url=config.plivo_api_url, tools=len(server.specs),
                           sandbox=sandbox is not None, read_only=config.read_only)
         server.run("stdio")
