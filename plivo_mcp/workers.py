@@ -1,11 +1,20 @@
-"""`serve --transport http --workers N`: N uvicorn worker processes accepting on one port.
+"""`serve --transport http --workers N`: N worker processes, each a uvicorn server, accepting on one port.
 
-uvicorn starts workers as fresh (spawned) processes that import the app by name, so nothing built in the parent
-reaches them: the parent hands each worker its effective settings, command-line overrides included (--sandbox's
-URL and credentials, --read-only, --allow-host...), through one environment variable, and `worker_app` builds
-the server from them. The workers share one confirmation key (the operator's, else one made here for this run)
-and, through PLIVO_MCP_REDIS_URL, single use of tokens and the pacing (start-up refuses several workers without
-Redis unless the operator accepts per-process single use).
+Each worker listens on a socket of its own bound with SO_REUSEPORT, so the kernel spreads new connections
+evenly over the workers. uvicorn's own `workers=N` shares one listening socket instead, and a burst of new
+connections (32 clients connecting at once, a load balancer filling its keep-alive pool) then lands almost whole
+on whichever worker woke first (asyncio accepts every pending connection in one go) and stays there for the
+connections' life: measured, 3.1 CPU-seconds on one worker against 0.01 on the other, where SO_REUSEPORT gave
+1.5 against 1.3. Its socket also lacks the TCP protocol number, so asyncio leaves Nagle on and every answer
+written in two parts waits for a delayed ACK (~40 ms a call). Each worker here is a plain `uvicorn.Server`.
+
+Workers are fresh (spawned) processes, so nothing built in the parent reaches them: the parent hands each its
+effective settings, command-line overrides included (--sandbox's URL and credentials, --read-only,
+--allow-host...), through one environment variable, and `worker_app` builds the server from them. The workers
+share one confirmation key (the operator's, else one made here for this run) and, through PLIVO_MCP_REDIS_URL,
+single use of tokens and the pacing (start-up refuses several workers without Redis unless the operator accepts
+per-process single use). The parent restarts a worker that dies (not one that fails to start: that would fail
+again), stops them all on SIGINT/SIGTERM, and a worker whose parent is gone stops itself.
 """
 
 from __future__ import annotations
@@ -13,36 +22,131 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
+import socket
+import sys
+import threading
+import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
     from plivo_mcp.config import Settings
     from plivo_mcp.http_app import ASGIApp
 
 WORKER_SPEC_ENV = "PLIVO_MCP_WORKER_SPEC"
+_STARTUP_FAILURE = 3  # uvicorn's exit status for a worker that could not start (uvicorn.config.STARTUP_FAILURE)
+_STOP_TIMEOUT_S = 15.0
 
 
 def serve_workers(config: Settings, *, host: str, port: int, workers: int, allowed_hosts: Iterable[str] = (),
                   allowed_origins: Iterable[str] = ()) -> int:
-    """Run uvicorn's process supervisor until interrupted (it restarts a worker that dies)."""
-    import uvicorn
+    """Run `workers` worker processes until SIGINT/SIGTERM. 2 if the port cannot be had, 1 if a worker cannot
+    start."""
+    import multiprocessing
 
     from plivo_mcp.http_app import MCP_PATH
     from plivo_mcp.logs import get_logger
 
+    log = get_logger()
+    try:
+        # SO_REUSEPORT would let another server of this user join the port silently: first make sure nothing
+        # listens there (a plain bind fails if something does), then claim it with a socket that is bound but
+        # never listens, so it takes no connection.
+        with _tcp_socket(host) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+        claim = reuse_port_socket(host, port)
+    except OSError as exc:
+        print(f"plivo-mcp: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        return 2
     settings = config.model_dump(by_alias=True, mode="json")
     # Every worker must verify the tokens the others sign.
     settings["PLIVO_MCP_CONFIRM_SECRET"] = config.confirm_secret or secrets.token_hex(32)
     os.environ[WORKER_SPEC_ENV] = json.dumps({"settings": settings, "host": host,
                                               "allowed_hosts": list(allowed_hosts),
                                               "allowed_origins": list(allowed_origins)})
-    get_logger().info("serving", transport="http", url=f"http://{host}:{port}{MCP_PATH}", workers=workers,
-                      shared_state="redis" if config.redis_url else "per process",
-                      auth="bearer" if config.http_token else "none")
-    uvicorn.run("plivo_mcp.workers:worker_app", factory=True, host=host, port=port, workers=workers,
-                log_config=None, access_log=False, lifespan="on", server_header=False)
-    return 0
+    log.info("serving", transport="http", url=f"http://{host}:{port}{MCP_PATH}", workers=workers,
+             shared_state="redis" if config.redis_url else "per process",
+             auth="bearer" if config.http_token else "none")
+
+    spawn = multiprocessing.get_context("spawn")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def start() -> BaseProcess:
+        process = spawn.Process(target=run_worker, args=(host, port, os.getpid()), name="plivo-mcp-worker")
+        process.start()
+        return process
+
+    processes = [start() for _ in range(workers)]
+    status = 0
+    try:
+        while not stop.wait(0.5):
+            for i, process in enumerate(processes):
+                if process.is_alive():
+                    continue
+                if process.exitcode == _STARTUP_FAILURE:
+                    log.error("worker_failed_to_start", pid=process.pid)
+                    status = 1
+                    stop.set()
+                    break
+                log.warning("worker_died", pid=process.pid, exitcode=process.exitcode)
+                processes[i] = start()
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+        deadline = time.monotonic() + _STOP_TIMEOUT_S
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+        claim.close()
+    return status
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound with SO_REUSEPORT. The explicit protocol number matters: asyncio only sets TCP_NODELAY
+    on accepted sockets whose protocol is TCP."""
+    sock = _tcp_socket(host)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _tcp_socket(host: str) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+
+
+def run_worker(host: str, port: int, parent_pid: int) -> None:
+    """One worker process: a uvicorn server on its own SO_REUSEPORT socket, serving `worker_app`."""
+    import uvicorn
+
+    try:
+        sock = reuse_port_socket(host, port)
+    except OSError:
+        sys.exit(_STARTUP_FAILURE)
+    config = uvicorn.Config("plivo_mcp.workers:worker_app", factory=True, log_config=None, access_log=False,
+                            lifespan="on", server_header=False)
+    server = uvicorn.Server(config)
+    threading.Thread(target=_stop_when_orphaned, args=(server, parent_pid), daemon=True).start()
+    server.run(sockets=[sock])
+    if not server.started:
+        sys.exit(_STARTUP_FAILURE)
+
+
+def _stop_when_orphaned(server: Any, parent_pid: int) -> None:
+    # A parent killed outright (SIGKILL) cannot stop its workers: they notice and stop on their own.
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    server.should_exit = True
 
 
 def worker_app() -> ASGIApp:

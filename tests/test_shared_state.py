@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import time
 from collections.abc import Iterator
 
@@ -21,6 +22,7 @@ from plivo_mcp.client import PlivoClient
 from plivo_mcp.config import ConfigError, load_settings
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.shared_state import CLOCK_MARGIN_S, RedisState, RedisUsedTokens, SharedRateLimiter, start_problem
+from plivo_mcp.workers import serve_workers
 from tests.helpers import err, ok, server_for
 from tests.redis_server import RedisServer, free_port
 
@@ -162,6 +164,19 @@ def test_start_problem_allows_what_is_safe() -> None:
     accepted = load_settings(**base, PLIVO_MCP_ACCEPT_PER_PROCESS_SINGLE_USE="1",
                              PLIVO_MCP_CONFIRM_SECRET="shared-secret-0123456789")
     assert start_problem(accepted, workers=2, transport="http") is None
+
+
+def test_workers_refuse_a_port_another_server_listens_on(capsys: pytest.CaptureFixture[str]) -> None:
+    # The workers' SO_REUSEPORT sockets would otherwise join the other server's port silently.
+    config = load_settings(PLIVO_AUTH_ID="MA" + "A" * 18, PLIVO_AUTH_TOKEN="token-0123456789",
+                           PLIVO_MCP_REDIS_URL="redis://127.0.0.1:1/0")
+    with socket.socket() as other:  # as another server's worker would hold it
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        assert serve_workers(config, host="127.0.0.1", port=port, workers=2) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
 
 
 def test_workers_must_be_a_small_positive_number(capsys: pytest.CaptureFixture[str]) -> None:
