@@ -184,7 +184,14 @@ def start_problem(config: Settings, *, workers: int, transport: str) -> str | No
     """
     if workers > 1 and transport != "http":
         return "--workers needs --transport http"
-    if config.redis_url or config.accept_per_process_single_use:
+    if config.redis_url:
+        from importlib.util import find_spec
+
+        if find_spec("redis") is None:  # found without importing it
+            return ("PLIVO_MCP_REDIS_URL is set but the redis package is not installed: "
+                    "pip install 'plivo-mcp[redis]'")
+        return None
+    if config.accept_per_process_single_use:
         return None
     if workers > 1:
         reason = f"--workers {workers} without PLIVO_MCP_REDIS_URL: each worker would accept a confirmation token once"

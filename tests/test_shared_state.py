@@ -166,6 +166,17 @@ def test_start_problem_allows_what_is_safe() -> None:
     assert start_problem(accepted, workers=2, transport="http") is None
 
 
+def test_redis_url_without_the_redis_package_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "redis" else real(name, *a))
+    config = load_settings(PLIVO_AUTH_ID="MA" + "A" * 18, PLIVO_AUTH_TOKEN="token-0123456789",
+                           PLIVO_MCP_REDIS_URL="redis://127.0.0.1:6379/0")
+    problem = start_problem(config, workers=2, transport="http")
+    assert problem is not None and "pip install 'plivo-mcp[redis]'" in problem
+
+
 def test_workers_refuse_a_port_another_server_listens_on(capsys: pytest.CaptureFixture[str]) -> None:
     # The workers' SO_REUSEPORT sockets would otherwise join the other server's port silently.
     config = load_settings(PLIVO_AUTH_ID="MA" + "A" * 18, PLIVO_AUTH_TOKEN="token-0123456789",
