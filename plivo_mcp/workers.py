@@ -19,6 +19,7 @@ again), stops them all on SIGINT/SIGTERM, and a worker whose parent is gone stop
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -60,8 +61,11 @@ def serve_workers(config: Settings, *, host: str, port: int, workers: int, allow
             probe.bind((host, port))
         claim = reuse_port_socket(host, port)
     except OSError as exc:
-        print(f"plivo-mcp: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        print(f"plivo-mcp: cannot listen on {host}:{port}: {exc.strerror or exc}. Choose another with --port, "
+              "or stop what holds it.", file=sys.stderr)
         return 2
+    if not config.http_token:
+        log.warning("http_without_token", host=host, hint="any local process can call the tools")
     settings = config.model_dump(by_alias=True, mode="json")
     # Every worker must verify the tokens the others sign.
     settings["PLIVO_MCP_CONFIRM_SECRET"] = config.confirm_secret or secrets.token_hex(32)
@@ -70,7 +74,8 @@ def serve_workers(config: Settings, *, host: str, port: int, workers: int, allow
                                               "allowed_origins": list(allowed_origins)})
     log.info("serving", transport="http", url=f"http://{host}:{port}{MCP_PATH}", workers=workers,
              shared_state="redis" if config.redis_url else "per process",
-             auth="bearer" if config.http_token else "none")
+             auth="bearer" if config.http_token else "none",
+             max_connections_per_worker=config.http_max_connections)
 
     spawn = multiprocessing.get_context("spawn")
     stop = threading.Event()
@@ -126,18 +131,25 @@ def _tcp_socket(host: str) -> socket.socket:
 
 
 def run_worker(host: str, port: int, parent_pid: int) -> None:
-    """One worker process: a uvicorn server on its own SO_REUSEPORT socket, serving `worker_app`."""
+    """One worker process: a uvicorn server on its own SO_REUSEPORT socket, with the same per-process
+    protections as a single server (request and idle timeouts, connection cap, throttled library logs)."""
     import uvicorn
 
+    from plivo_mcp.http_app import uvicorn_config
+    from plivo_mcp.http_connections import plan_connections, throttle_library_logs
+    from plivo_mcp.log_throttle import REJECTIONS
+
+    config, app = worker_app()
+    max_connections, backlog = plan_connections(config.http_max_connections)
+    throttle_library_logs(REJECTIONS)
     try:
         sock = reuse_port_socket(host, port)
     except OSError:
         sys.exit(_STARTUP_FAILURE)
-    config = uvicorn.Config("plivo_mcp.workers:worker_app", factory=True, log_config=None, access_log=False,
-                            lifespan="on", server_header=False)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app, config, max_connections, backlog))
     threading.Thread(target=_stop_when_orphaned, args=(server, parent_pid), daemon=True).start()
-    server.run(sockets=[sock])
+    with sock, contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
+        server.run(sockets=[sock])
     if not server.started:
         sys.exit(_STARTUP_FAILURE)
 
@@ -149,8 +161,8 @@ def _stop_when_orphaned(server: Any, parent_pid: int) -> None:
     server.should_exit = True
 
 
-def worker_app() -> ASGIApp:
-    """The ASGI app of one worker process (uvicorn calls this factory once per worker)."""
+def worker_app() -> tuple[Settings, ASGIApp]:
+    """The settings and the ASGI app of one worker process, from what the parent handed over."""
     from plivo_mcp.config import load_settings
     from plivo_mcp.http_app import build_http_app
     from plivo_mcp.logs import configure_logging
@@ -159,5 +171,6 @@ def worker_app() -> ASGIApp:
     spec = json.loads(os.environ[WORKER_SPEC_ENV])
     config = load_settings(**spec["settings"])
     configure_logging(config.log_level)
-    return build_http_app(build_server(config), host=spec["host"], allowed_hosts=spec["allowed_hosts"],
-                          allowed_origins=spec["allowed_origins"])
+    app = build_http_app(build_server(config), host=spec["host"], allowed_hosts=spec["allowed_hosts"],
+                         allowed_origins=spec["allowed_origins"])
+    return config, app
