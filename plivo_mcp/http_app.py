@@ -240,18 +240,11 @@ def build_http_app(server: HttpHost, *, host: str = "127.0.0.1", allowed_hosts: 
 
 
 def serve_http(server: HttpHost, config: Settings, *, host: str, port: int, allowed_hosts: Iterable[str] = (),
-               allowed_origins: Iterable[str] = (), workers: int = 1) -> int:
+               allowed_origins: Iterable[str] = ()) -> int:
     """Run uvicorn until interrupted. Refuses a non-loopback bind without a token, or a port it cannot listen on,
     with one line on stderr and exit status 2."""
-    if not config.http_token and not is_loopback(host):
-        print(f"plivo-mcp: refusing to serve HTTP on {host} without PLIVO_MCP_HTTP_TOKEN: anyone who can reach "
-              "it could use your Plivo account. Set a token or bind 127.0.0.1.", file=sys.stderr)
+    if refused_bind(config, host):
         return 2
-    if workers > 1:  # each worker process serves on its own socket (plivo_mcp/workers.py)
-        from plivo_mcp.workers import serve_workers
-
-        return serve_workers(config, host=host, port=port, workers=workers, allowed_hosts=allowed_hosts,
-                             allowed_origins=allowed_origins)
     import uvicorn
 
     from plivo_mcp.http_connections import plan_connections, throttle_library_logs
@@ -283,6 +276,15 @@ def serve_http(server: HttpHost, config: Settings, *, host: str, port: int, allo
     with sock, contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
         uvicorn.Server(uvicorn_config(app, config, max_connections, backlog)).run(sockets=[sock])
     return 0
+
+
+def refused_bind(config: Settings, host: str) -> bool:
+    """True, after one line on stderr, for a non-loopback bind without a token (serve_http and --workers)."""
+    if config.http_token or is_loopback(host):
+        return False
+    print(f"plivo-mcp: refusing to serve HTTP on {host} without PLIVO_MCP_HTTP_TOKEN: anyone who can reach "
+          "it could use your Plivo account. Set a token or bind 127.0.0.1.", file=sys.stderr)
+    return True
 
 
 def uvicorn_config(app: ASGIApp, config: Settings, max_connections: int, backlog: int) -> Any:

@@ -262,11 +262,16 @@ def run_server(args: argparse.Namespace) -> int:
     # the collector's sight, a full collection takes ~2 ms instead of ~70 ms landing in some call (README).
     gc.freeze()
     try:
+        if getattr(args, "transport", "stdio") == "http" and workers > 1:
+            from plivo_mcp.workers import serve_workers
+
+            return serve_workers(config, build_server, host=args.host, port=args.port, workers=workers,
+                                 allowed_hosts=args.allow_host or (), allowed_origins=args.allow_origin or ())
         if getattr(args, "transport", "stdio") == "http":
             from plivo_mcp.http_app import serve_http
 
             return serve_http(server, config, host=args.host, port=args.port, allowed_hosts=args.allow_host or (),
-                              allowed_origins=args.allow_origin or (), workers=workers)
+                              allowed_origins=args.allow_origin or ())
         get_logger().info("serving", transport="stdio", api_url=config.plivo_api_url, tools=len(server.specs),
                           sandbox=sandbox is not None, read_only=config.read_only)
         server.run("stdio")

@@ -28,29 +28,32 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
     from plivo_mcp.config import Settings
-    from plivo_mcp.http_app import ASGIApp
+    from plivo_mcp.http_app import ASGIApp, HttpHost
 
 WORKER_SPEC_ENV = "PLIVO_MCP_WORKER_SPEC"
 _STARTUP_FAILURE = 3  # uvicorn's exit status for a worker that could not start (uvicorn.config.STARTUP_FAILURE)
 _STOP_TIMEOUT_S = 15.0
 
 
-def serve_workers(config: Settings, *, host: str, port: int, workers: int, allowed_hosts: Iterable[str] = (),
-                  allowed_origins: Iterable[str] = ()) -> int:
-    """Run `workers` worker processes until SIGINT/SIGTERM. 2 if the port cannot be had, 1 if a worker cannot
-    start."""
+def serve_workers(config: Settings, build: Callable[[Settings], HttpHost], *, host: str, port: int, workers: int,
+                  allowed_hosts: Iterable[str] = (), allowed_origins: Iterable[str] = ()) -> int:
+    """Run `workers` worker processes until SIGINT/SIGTERM; each builds its server with `build` (server.py's
+    build_server, passed in so that this module need not import the server). 2 if the bind is refused or the
+    port cannot be had, 1 if a worker cannot start."""
     import multiprocessing
 
-    from plivo_mcp.http_app import MCP_PATH
+    from plivo_mcp.http_app import MCP_PATH, refused_bind
     from plivo_mcp.logs import get_logger
 
+    if refused_bind(config, host):
+        return 2
     log = get_logger()
     try:
         # SO_REUSEPORT would let another server of this user join the port silently: first make sure nothing
@@ -83,7 +86,8 @@ def serve_workers(config: Settings, *, host: str, port: int, workers: int, allow
         signal.signal(sig, lambda *_: stop.set())
 
     def start() -> BaseProcess:
-        process = spawn.Process(target=run_worker, args=(host, port, os.getpid()), name="plivo-mcp-worker")
+        # `build` reaches the child by reference (module and name), like `run_worker` itself.
+        process = spawn.Process(target=run_worker, args=(host, port, os.getpid(), build), name="plivo-mcp-worker")
         process.start()
         return process
 
@@ -130,7 +134,7 @@ def _tcp_socket(host: str) -> socket.socket:
     return socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
 
 
-def run_worker(host: str, port: int, parent_pid: int) -> None:
+def run_worker(host: str, port: int, parent_pid: int, build: Callable[[Settings], HttpHost]) -> None:
     """One worker process: a uvicorn server on its own SO_REUSEPORT socket, with the same per-process
     protections as a single server (request and idle timeouts, connection cap, throttled library logs)."""
     import uvicorn
@@ -139,7 +143,7 @@ def run_worker(host: str, port: int, parent_pid: int) -> None:
     from plivo_mcp.http_connections import plan_connections, throttle_library_logs
     from plivo_mcp.log_throttle import REJECTIONS
 
-    config, app = worker_app()
+    config, app = worker_app(build)
     max_connections, backlog = plan_connections(config.http_max_connections)
     throttle_library_logs(REJECTIONS)
     try:
@@ -161,16 +165,15 @@ def _stop_when_orphaned(server: Any, parent_pid: int) -> None:
     server.should_exit = True
 
 
-def worker_app() -> tuple[Settings, ASGIApp]:
+def worker_app(build: Callable[[Settings], HttpHost]) -> tuple[Settings, ASGIApp]:
     """The settings and the ASGI app of one worker process, from what the parent handed over."""
     from plivo_mcp.config import load_settings
     from plivo_mcp.http_app import build_http_app
     from plivo_mcp.logs import configure_logging
-    from plivo_mcp.server import build_server
 
     spec = json.loads(os.environ[WORKER_SPEC_ENV])
     config = load_settings(**spec["settings"])
     configure_logging(config.log_level)
-    app = build_http_app(build_server(config), host=spec["host"], allowed_hosts=spec["allowed_hosts"],
+    app = build_http_app(build(config), host=spec["host"], allowed_hosts=spec["allowed_hosts"],
                          allowed_origins=spec["allowed_origins"])
     return config, app

@@ -21,6 +21,7 @@ from plivo_mcp.cli import main
 from plivo_mcp.client import PlivoClient
 from plivo_mcp.config import ConfigError, load_settings
 from plivo_mcp.sandbox import Sandbox
+from plivo_mcp.server import build_server
 from plivo_mcp.shared_state import CLOCK_MARGIN_S, RedisState, RedisUsedTokens, SharedRateLimiter, start_problem
 from plivo_mcp.workers import serve_workers
 from tests.helpers import err, ok, server_for
@@ -186,8 +187,11 @@ def test_workers_refuse_a_port_another_server_listens_on(capsys: pytest.CaptureF
         other.bind(("127.0.0.1", 0))
         other.listen()
         port = other.getsockname()[1]
-        assert serve_workers(config, host="127.0.0.1", port=port, workers=2) == 2
+        assert serve_workers(config, build_server, host="127.0.0.1", port=port, workers=2) == 2
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    # Workers keep the single server's rule: no bind off loopback without a bearer token.
+    assert serve_workers(config, build_server, host="0.0.0.0", port=0, workers=2) == 2
+    assert "without PLIVO_MCP_HTTP_TOKEN" in capsys.readouterr().err
 
 
 def test_workers_must_be_a_small_positive_number(capsys: pytest.CaptureFixture[str]) -> None:
