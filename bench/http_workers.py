@@ -6,8 +6,8 @@ so every call's pacing goes through Redis, and a shared confirmation secret. The
 against the sandbox in its own process (20 ms latency, rate limits raised so the figure is the server's CPU, not
 the pacing). The two configurations alternate `--repeats` times; each pair gives a ratio (2 workers / 1).
 Reports calls/s, p50/p99 latency, errors, the server's CPU per call and how it spread over its processes (the
-supervisor of --workers 2 is the one near 0), and the machine's load average per run (the ratio can only be
-as good as the cores the machine has free: other work on it shows up there), then min/median/max of the calls/s
+supervisor of --workers 2 is the one near 0), the cores other work on the machine took meanwhile and the cores
+left idle (the ratio can only be as good as the cores left to the workers), then min/median/max of the calls/s
 and of the ratio.
 
     python bench/http_workers.py [--clients 32] [--calls-per-client 40] [--repeats 3]
@@ -56,7 +56,7 @@ def start_server(workers: int, sb: SandboxProcess, redis_url: str, log: Path) ->
 
 
 def cpu_seconds(pid: int) -> dict[int, float]:
-    """CPU time (user + system) of `pid` and each of its children (uvicorn's workers), by pid."""
+    """CPU time (user + system) of `pid` and each of its children (the workers), by pid."""
     tick = os.sysconf("SC_CLK_TCK")
     out = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -70,6 +70,18 @@ def cpu_seconds(pid: int) -> dict[int, float]:
     return out
 
 
+def own_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, idle) CPU seconds of the whole machine since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK"), idle / os.sysconf("SC_CLK_TCK")
+
+
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:
@@ -79,9 +91,11 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-async def measure(port: int, pid: int, clients: int, calls: int
-                  ) -> tuple[float, list[float], int, list[float]]:
-    """Wall time, latencies, errors, and the CPU seconds each server process spent on the measured calls."""
+async def measure(port: int, pid: int, clients: int, calls: int, helpers: list[int]
+                  ) -> tuple[float, list[float], int, list[float], float, float]:
+    """Wall time, latencies, errors, the CPU seconds each server process spent on the measured calls, and the
+    cores other work on the machine used meanwhile (not the server, the sandbox, Redis or this load generator:
+    `helpers`) and the cores left idle."""
     conns = [RawHttp("127.0.0.1", port, {"Authorization": f"Bearer {TOKEN}",
                                          "Accept": "application/json, text/event-stream",
                                          "Content-Type": "application/json"}) for _ in range(clients)]
@@ -97,11 +111,14 @@ async def measure(port: int, pid: int, clients: int, calls: int
 
     try:
         await load(clients, 3, via_mcp)  # warm: connections, pools, first-call imports in every worker
-        before = cpu_seconds(pid)
+        before, helpers_before, machine_before = cpu_seconds(pid), [own_cpu(p) for p in helpers], machine_cpu()
         wall, latencies, errors = await load(clients, calls, via_mcp)
-        after = cpu_seconds(pid)
+        after, helpers_after, machine_after = cpu_seconds(pid), [own_cpu(p) for p in helpers], machine_cpu()
         cpu = sorted((after[p] - before.get(p, 0.0) for p in after), reverse=True)
-        return wall, latencies, errors, cpu
+        ours = sum(cpu) + sum(helpers_after) - sum(helpers_before)
+        others = (machine_after[0] - machine_before[0] - ours) / wall
+        idle = (machine_after[1] - machine_before[1]) / wall
+        return wall, latencies, errors, cpu, max(0.0, others), idle
     finally:
         for conn in conns:
             conn.close()
@@ -118,7 +135,8 @@ async def run(clients: int, calls: int, latency_ms: int, repeats: int) -> tuple[
             for workers in (1, 2):
                 proc, port = start_server(workers, sb, redis.url, Path(tmp) / f"server-{workers}-{repeat}.log")
                 try:
-                    wall, latencies, errors, cpu = await measure(port, proc.pid, clients, calls)
+                    wall, latencies, errors, cpu, others, idle = await measure(
+                        port, proc.pid, clients, calls, [os.getpid(), sb.proc.pid, redis.pid])
                 finally:
                     stop_server(proc)
                 rate = clients * calls / wall
@@ -127,12 +145,12 @@ async def run(clients: int, calls: int, latency_ms: int, repeats: int) -> tuple[
                 total = clients * calls
                 rows.append((repeat, workers, f"{rate:.0f}", percentile(latencies, 50) * 1000,
                              percentile(latencies, 99) * 1000, errors, f"{sum(cpu) / total * 1000:.2f}",
-                             " / ".join(f"{c:.1f}" for c in cpu if c >= 0.05), os.getloadavg()[0]))
+                             " / ".join(f"{c:.1f}" for c in cpu if c >= 0.05), f"{others:.2f}", f"{idle:.2f}"))
     ratios = [two / one for one, two in zip(rates[1], rates[2], strict=True)]
     for workers in (1, 2):
         values = rates[workers]
         rows.append((f"min / median / max ({len(values)} runs)", workers,
-                     f"{min(values):.0f} / {median(values):.0f} / {max(values):.0f}", "", "", "", "", "", ""))
+                     f"{min(values):.0f} / {median(values):.0f} / {max(values):.0f}", *[""] * 7))
     return rows, ratios, errors_total
 
 
@@ -147,7 +165,7 @@ def main() -> int:
     print(table(f"HTTP calls/s by worker count: {args.clients} clients x {args.calls_per_client} get_account calls, "
                 f"sandbox latency {args.latency_ms} ms, pacing through Redis",
                 ["run", "workers", "calls/s", "p50 ms", "p99 ms", "errors", "server CPU ms per call",
-                 "CPU s per server process", "load avg (1 min)"], rows))
+                 "CPU s per server process", "other work, cores", "idle cores"], rows))
     print()
     print(f"2 workers / 1 worker, per run: {', '.join(f'{r:.2f}x' for r in ratios)}; "
           f"min {min(ratios):.2f}x, median {median(ratios):.2f}x, max {max(ratios):.2f}x (target >= 1.7x); "
