@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -193,6 +195,18 @@ async def preview_token(http: httpx.AsyncClient, url: str, endpoint_id: str) -> 
     return preview["confirmation_token"]
 
 
+async def once_available(http: httpx.AsyncClient, url: str, name: str, args: dict[str, Any]
+                         ) -> tuple[bool, dict[str, Any]]:
+    """The first answer that is not `unavailable`, asking again until Redis answers that process (bounded)."""
+    deadline = time.monotonic() + 15
+    while True:
+        is_error, answer = await call_tool(http, url, name, args)
+        if not (is_error and answer["error"]["code"] == "unavailable"):
+            return is_error, answer
+        assert time.monotonic() < deadline, "no recovery after Redis came back"
+        await asyncio.sleep(0.1)
+
+
 def endpoint_ids(sb: Sandbox) -> set[str]:
     return {e["endpoint_id"] for e in sb.store.snapshot()["endpoints"]}
 
@@ -205,6 +219,24 @@ def spent(answer: tuple[bool, dict[str, Any]]) -> bool:
 
 async def test_b_runs_two_workers(deployment: Deployment) -> None:
     assert len(deployment.b.worker_pids()) == 2  # the supervisor's two worker processes
+
+
+async def test_a_worker_that_dies_is_replaced_and_the_others_keep_serving(deployment: Deployment) -> None:
+    b = deployment.b
+    killed = b.worker_pids()[0]
+    os.kill(killed, signal.SIGKILL)
+    async with httpx.AsyncClient(timeout=30) as http:
+        is_error, account = await call_tool(http, b.url, "get_account")  # the other worker answers meanwhile
+        assert not is_error and account["auth_id"] == deployment.sb.auth_id
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:  # bounded: the supervisor notices within 0.5 s, the new worker then imports and starts
+            pids = b.worker_pids()
+            if len(pids) == 2 and killed not in pids and b.log.read_text().count("Application startup complete") >= 3:
+                break
+            assert time.monotonic() < deadline, f"no replacement worker: {pids}"
+            await asyncio.sleep(0.1)
+        answers = await asyncio.gather(*[call_tool(http, b.url, "get_account") for _ in range(8)])
+    assert all(not is_error for is_error, _ in answers)
 
 
 async def test_a_token_used_on_one_replica_is_refused_on_the_other_and_after_a_restart(
@@ -280,16 +312,10 @@ async def test_redis_outage_refuses_destructive_calls_serves_reads_and_recovers(
         finally:
             redis.start()  # same port, empty
         # Recovery: each process asks Redis again at most a second after its last failure. Bounded polling.
-        deadline = time.monotonic() + 15
-        while True:
-            is_error, answer = await call_tool(http, a.url, "delete_endpoint", {**args, "confirmation_token": token})
-            if not is_error:
-                break
-            assert answer["error"]["code"] == "unavailable", answer
-            assert time.monotonic() < deadline, "no recovery after Redis came back"
-            await asyncio.sleep(0.1)
+        is_error, answer = await once_available(http, a.url, "delete_endpoint", {**args, "confirmation_token": token})
+        assert not is_error, answer
         assert endpoint_id not in endpoint_ids(sb)
-        assert spent(await call_tool(http, b.url, "delete_endpoint", {**args, "confirmation_token": token}))
+        assert spent(await once_available(http, b.url, "delete_endpoint", {**args, "confirmation_token": token}))
     # One line per process that met the outage (A, and B's one or two workers), not one per call.
     outage_lines = sum(r.log.read_text().count('"redis_unavailable"') for r in (a, b)) - outage_lines_before
     assert 2 <= outage_lines <= 3
