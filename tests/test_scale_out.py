@@ -320,3 +320,29 @@ async def test_redis_outage_refuses_destructive_calls_serves_reads_and_recovers(
     outage_lines = sum(r.log.read_text().count('"redis_unavailable"') for r in (a, b)) - outage_lines_before
     assert 2 <= outage_lines <= 3
     assert "Traceback" not in a.log.read_text() + b.log.read_text()
+
+
+def test_workers_stop_when_their_supervisor_is_killed(deployment: Deployment, tmp_path: Path) -> None:
+    # SIGKILL leaves the supervisor no chance to stop its workers: they notice the parent is gone and stop.
+    orphaned = Replica(deployment.a.env, tmp_path / "orphan.log", workers=2)
+    orphaned.start()
+    try:
+        orphaned.wait_ready(time.monotonic() + START_TIMEOUT_S)
+        workers = orphaned.worker_pids()
+        assert len(workers) == 2
+        assert orphaned.proc is not None
+        orphaned.proc.kill()
+        orphaned.proc.wait()
+        deadline = time.monotonic() + 20
+        while any(_is_worker(pid) for pid in workers):  # bounded: they check every second, then shut down
+            assert time.monotonic() < deadline, "orphaned workers kept running"
+            time.sleep(0.1)
+    finally:
+        orphaned.stop()
+
+
+def _is_worker(pid: int) -> bool:
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # gone (a zombie reads as empty)
+        return False
