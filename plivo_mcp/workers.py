@@ -144,6 +144,9 @@ def run_worker(host: str, port: int, parent_pid: int, build: Callable[[Settings]
     from plivo_mcp.log_throttle import REJECTIONS
 
     config, app = worker_app(build)
+    import gc
+
+    gc.freeze()  # as run_server does for one process: start-up's objects out of the collector's sight (README)
     max_connections, backlog = plan_connections(config.http_max_connections)
     throttle_library_logs(REJECTIONS)
     try:
