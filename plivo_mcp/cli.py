@@ -39,6 +39,18 @@ def _serve_options(p: argparse.ArgumentParser) -> None:
                    help="http: also accept this Host header, e.g. mcp.example.com (repeatable)")
     p.add_argument("--allow-origin", action="append", metavar="ORIGIN",
                    help="http: also accept this browser Origin, e.g. https://app.example.com (repeatable)")
+    p.add_argument("--workers", type=_positive, default=1, metavar="N",
+                   help="http: N worker processes on one port (default 1; more than 1 needs PLIVO_MCP_REDIS_URL)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 64, not {text!r}")
+    return value
 
 
 def _add_sandbox(sub: argparse._SubParsersAction) -> None:

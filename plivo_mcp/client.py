@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from tenacity import RetryCallState
 
     from plivo_mcp.config import Settings
+    from plivo_mcp.shared_state import RedisState, SharedRateLimiter
 
 USER_AGENT = f"plivo-mcp/{__version__}"
 # Anything placed into a URL path must be a single plain segment: no '/', '?', '#', '%', and not '.' or '..'.
@@ -201,7 +202,7 @@ class PlivoClient:
     def __init__(self, base_url: str, auth_id: str, auth_token: str, *, timeout_s: float = 30.0,
                  proxy: str | None = None, retry_attempts: int = 3, retry_base_s: float = 0.5,
                  retry_max_wait_s: float = 10.0, rate_limit: int = 300, rate_window_s: float = 5.0,
-                 pool: HttpPool | None = None) -> None:
+                 pool: HttpPool | None = None, shared: RedisState | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.auth_id = auth_id
         self._authorization = f"Basic {basic_auth_form(auth_id, auth_token)}"
@@ -213,32 +214,43 @@ class PlivoClient:
         self.retry_max_wait_s = retry_max_wait_s
         self.rate_window_s = rate_window_s
         self._limiter_key = (self.base_url, auth_id, auth_token, rate_limit, rate_window_s)
+        self._shared = shared  # pacing shared with every process using the same Redis (PLIVO_MCP_REDIS_URL)
         self._sleep = asyncio.sleep  # between retries; tests swap it to record the backoff without waiting
 
     @classmethod
     def from_settings(cls, config: Settings, auth_id: str | None = None, auth_token: str | None = None,
                       pool: HttpPool | None = None) -> PlivoClient:
         """A client with the operator's timeouts, retries and pacing (other credentials, a shared pool if given)."""
+        shared = None
+        if config.redis_url:
+            from plivo_mcp.shared_state import redis_state
+
+            shared = redis_state(config)
         return cls(config.plivo_api_url, auth_id or config.plivo_auth_id, auth_token or config.plivo_auth_token,
                    timeout_s=config.timeout_s, proxy=config.proxy, retry_attempts=config.retry_attempts,
                    retry_base_s=config.retry_base_s, retry_max_wait_s=config.retry_max_wait_s,
-                   rate_limit=config.rate_limit, rate_window_s=config.rate_window_s, pool=pool)
+                   rate_limit=config.rate_limit, rate_window_s=config.rate_window_s, pool=pool, shared=shared)
 
     def for_credentials(self, auth_id: str, auth_token: str) -> PlivoClient:
         """A client for other credentials with the same settings, over this client's pool."""
         return PlivoClient(self.base_url, auth_id, auth_token, timeout_s=self._timeout_s,
                            retry_attempts=self.retry_attempts, retry_base_s=self.retry_base_s,
                            retry_max_wait_s=self.retry_max_wait_s, rate_limit=self._limiter_key[3],
-                           rate_window_s=self._limiter_key[4], pool=self._pool)
+                           rate_window_s=self._limiter_key[4], pool=self._pool, shared=self._shared)
 
     def _client(self) -> Transport:
         return self._pool.client()
 
     @property
-    def limiter(self) -> RateLimiter:
+    def limiter(self) -> RateLimiter | SharedRateLimiter:
         """This credential pair's limiter. Keyed by the pair, not the auth id alone: auth ids are not secret,
         and calls made with a wrong token must not spend the budget of the account they name. Looked up per
-        request, because the registry drops idle limiters (a held one could then be a stale second copy)."""
+        request, because the registry drops idle limiters (a held one could then be a stale second copy).
+        With Redis, the pair's budget lives there, shared by every process (shared_state.SharedRateLimiter)."""
+        if self._shared is not None:
+            from plivo_mcp.shared_state import SharedRateLimiter
+
+            return SharedRateLimiter(self._shared, *self._limiter_key)
         return limiter_for(*self._limiter_key)
 
     async def aclose(self) -> None:

@@ -56,6 +56,19 @@ class Settings(BaseModel):
     http_idle_timeout_s: float = Field(5.0, alias="PLIVO_MCP_HTTP_IDLE_TIMEOUT_S", gt=0, le=3600)
     http_max_connections: int = Field(200, alias="PLIVO_MCP_HTTP_MAX_CONNECTIONS", ge=1, le=100000)
 
+    # Scale-out (README "Scale out"): what every process of a deployment shares through Redis (or Valkey).
+    redis_url: str | None = Field(None, alias="PLIVO_MCP_REDIS_URL", repr=False)
+    redis_prefix: str = Field("plivo-mcp", alias="PLIVO_MCP_REDIS_PREFIX", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    accept_per_process_single_use: bool = Field(False, alias="PLIVO_MCP_ACCEPT_PER_PROCESS_SINGLE_USE")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not re.match(r"^(redis|rediss|unix)://\S+$", value):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
 
     @field_validator("plivo_api_url", "proxy", "callback_url")
     @classmethod

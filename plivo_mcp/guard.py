@@ -87,8 +87,13 @@ class Guard:
         self.ttl_s = config.confirm_ttl_s
         self._key = (config.confirm_secret or secrets.token_hex(32)).encode()
         self.clock = clock
-        # Single use is enforced per process; replicas share the key, so a token is accepted by any of them.
+        # Single use across every process sharing PLIVO_MCP_REDIS_URL; without it, within this process only
+        # (start-up refuses a shared key or several workers without Redis unless the operator accepts that).
         self.used: UsedTokens = LocalUsedTokens(clock)
+        if config.redis_url:
+            from plivo_mcp.shared_state import RedisUsedTokens, redis_state
+
+            self.used = RedisUsedTokens(redis_state(config), clock)
 
     # --- elicitation path (runs as the SDK resolver, before the tool body) ---------------------------------
     async def ask(self, spec: ToolSpec, ctx: Context, args: dict[str, Any]) -> NotAsked | Elicit[Confirmation]:

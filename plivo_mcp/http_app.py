@@ -243,13 +243,11 @@ def serve_http(server: HttpHost, config: Settings, *, host: str, port: int, allo
                allowed_origins: Iterable[str] = ()) -> int:
     """Run uvicorn until interrupted. Refuses a non-loopback bind without a token, or a port it cannot listen on,
     with one line on stderr and exit status 2."""
-    if not config.http_token and not is_loopback(host):
-        print(f"plivo-mcp: refusing to serve HTTP on {host} without PLIVO_MCP_HTTP_TOKEN: anyone who can reach "
-              "it could use your Plivo account. Set a token or bind 127.0.0.1.", file=sys.stderr)
+    if refused_bind(config, host):
         return 2
     import uvicorn
 
-    from plivo_mcp.http_connections import ConnectionLimits, plan_connections, protocol_for, throttle_library_logs
+    from plivo_mcp.http_connections import plan_connections, throttle_library_logs
 
     max_connections, backlog = plan_connections(config.http_max_connections)
     try:
@@ -267,7 +265,6 @@ def serve_http(server: HttpHost, config: Settings, *, host: str, port: int, allo
     if max_connections < config.http_max_connections:
         log.warning("http_max_connections_lowered", configured=config.http_max_connections, used=max_connections,
                     hint="the open-file limit (ulimit -n) is too low for PLIVO_MCP_HTTP_MAX_CONNECTIONS")
-    limits = ConnectionLimits(request_timeout_s=config.http_request_timeout_s, max_connections=max_connections)
     throttle_library_logs(REJECTIONS)
     app = build_http_app(server, host=host, allowed_hosts=allowed_hosts, allowed_origins=allowed_origins)
     bound = sock.getsockname()[1]
@@ -276,15 +273,33 @@ def serve_http(server: HttpHost, config: Settings, *, host: str, port: int, allo
              api_url=config.plivo_api_url, read_only=config.read_only,
              auth="bearer" if config.http_token else "none",
              request_credentials=config.allow_request_credentials, max_connections=max_connections)
-    # log_config=None: uvicorn logs through the root logger, which configure_logging sent to stderr as JSON.
-    uv_config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", server_header=False,
-                               http=protocol_for(limits),
-                               # typed int, used as a float delay: a fraction of a second works (tests use it)
-                               timeout_keep_alive=config.http_idle_timeout_s,  # type: ignore[arg-type]
-                               backlog=backlog)
     with sock, contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
-        uvicorn.Server(uv_config).run(sockets=[sock])
+        uvicorn.Server(uvicorn_config(app, config, max_connections, backlog)).run(sockets=[sock])
     return 0
+
+
+def refused_bind(config: Settings, host: str) -> bool:
+    """True, after one line on stderr, for a non-loopback bind without a token (serve_http and --workers)."""
+    if config.http_token or is_loopback(host):
+        return False
+    print(f"plivo-mcp: refusing to serve HTTP on {host} without PLIVO_MCP_HTTP_TOKEN: anyone who can reach "
+          "it could use your Plivo account. Set a token or bind 127.0.0.1.", file=sys.stderr)
+    return True
+
+
+def uvicorn_config(app: ASGIApp, config: Settings, max_connections: int, backlog: int) -> Any:
+    """uvicorn's settings for one serving process: this one, or each process of `--workers` (workers.py)."""
+    import uvicorn
+
+    from plivo_mcp.http_connections import ConnectionLimits, protocol_for
+
+    limits = ConnectionLimits(request_timeout_s=config.http_request_timeout_s, max_connections=max_connections)
+    # log_config=None: uvicorn logs through the root logger, which configure_logging sent to stderr as JSON.
+    return uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", server_header=False,
+                          http=protocol_for(limits),
+                          # typed int, used as a float delay: a fraction of a second works (tests use it)
+                          timeout_keep_alive=config.http_idle_timeout_s,  # type: ignore[arg-type]
+                          backlog=backlog)
 
 
 def _listening_socket(host: str, port: int, backlog: int) -> socket.socket:

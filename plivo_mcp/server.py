@@ -243,8 +243,14 @@ def run_server(args: argparse.Namespace) -> int:
             return 2
         url = sandbox.start(host="127.0.0.1", port=0)
         overrides.update(PLIVO_AUTH_ID=sandbox.auth_id, PLIVO_AUTH_TOKEN=sandbox.auth_token, PLIVO_API_URL=url)
+    workers = getattr(args, "workers", 1)
     try:
         config = load_settings(**overrides)
+        from plivo_mcp.shared_state import start_problem
+
+        problem = start_problem(config, workers=workers, transport=getattr(args, "transport", "stdio"))
+        if problem is not None:
+            raise ConfigError(problem)
         configure_logging(config.log_level)  # before the server is built: the SDK logs while it is
         server = build_server(config)
     except ConfigError as exc:
@@ -256,6 +262,11 @@ def run_server(args: argparse.Namespace) -> int:
     # the collector's sight, a full collection takes ~2 ms instead of ~70 ms landing in some call (README).
     gc.freeze()
     try:
+        if getattr(args, "transport", "stdio") == "http" and workers > 1:
+            from plivo_mcp.workers import serve_workers
+
+            return serve_workers(config, build_server, host=args.host, port=args.port, workers=workers,
+                                 allowed_hosts=args.allow_host or (), allowed_origins=args.allow_origin or ())
         if getattr(args, "transport", "stdio") == "http":
             from plivo_mcp.http_app import serve_http
 

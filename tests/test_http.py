@@ -278,7 +278,9 @@ def replicas(sb: Sandbox, secrets: list[str]) -> Iterator[list[str]]:
             port = _free_port()
             env = {**os.environ, "PLIVO_AUTH_ID": sb.auth_id, "PLIVO_AUTH_TOKEN": sb.auth_token,
                    "PLIVO_API_URL": sb.base_url, "PLIVO_MCP_HTTP_TOKEN": TOKEN,
-                   "PLIVO_MCP_CONFIRM_SECRET": secret, "PLIVO_MCP_LOG_LEVEL": "warning"}
+                   "PLIVO_MCP_CONFIRM_SECRET": secret, "PLIVO_MCP_LOG_LEVEL": "warning",
+                   # No Redis here: this test is about the shared key (test_scale_out.py shares single use too).
+                   "PLIVO_MCP_ACCEPT_PER_PROCESS_SINGLE_USE": "1"}
             proc = subprocess.Popen(
                 [sys.executable, "-m", "plivo_mcp", "serve", "--transport", "http", "--port", str(port)],
                 cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
