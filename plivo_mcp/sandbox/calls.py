@@ -47,7 +47,6 @@ from typing import Any
 from plivo_mcp.sandbox.accounts import money, new_token
 from plivo_mcp.sandbox.data import COUNTRIES, PRICING
 from plivo_mcp.sandbox.recordings import (
-    OrderedRows,
     Recordings,
     account_zone,
     int_range,
@@ -72,7 +71,7 @@ from plivo_mcp.sandbox.router import (
     page,
     req_str,
 )
-from plivo_mcp.sandbox.storage import Row, Storage, Table
+from plivo_mcp.sandbox.storage import PagedRows, Row, Storage, Table
 
 # ---- the lifecycle --------------------------------------------------------------------------------------------
 
@@ -447,7 +446,7 @@ def list_(ctx: Ctx) -> Result:
     if bill:
         clauses.append(bill)
         args += bill_args
-    rows = OrderedRows(ctx.db, "calls", " AND ".join(clauses), tuple(args), "end_time")
+    rows = PagedRows(ctx.db, "calls", " AND ".join(clauses), tuple(args), order="end_time")
     zone = account_zone(ctx)
     return page(ctx, "Call", rows, lambda r: render_cdr(ctx, r, zone), _CDR_FILTERS)
 

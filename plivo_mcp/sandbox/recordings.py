@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from plivo_mcp.sandbox.accounts import Accounts
 from plivo_mcp.sandbox.router import ApiError, Ctx, Resource, Result, deleted, found, opt_int, opt_str, page
-from plivo_mcp.sandbox.storage import Database, Row, Storage, Table
+from plivo_mcp.sandbox.storage import Database, PagedRows, Row, Storage, Table
 
 UTC = dt.UTC
 DEFAULT_WINDOW = dt.timedelta(days=7)  # no time filter: the last 7 days
@@ -126,24 +126,6 @@ def int_range(params: dict[str, Any], column: str, name: str | None = None) -> t
     return " AND ".join(clauses), tuple(args)
 
 
-class OrderedRows:
-    """A list result paged in SQL, newest first by `order` (PagedRows orders by insertion, but a call
-    created early can end late, and seeded history is inserted oldest first)."""
-
-    def __init__(self, db: Database, table: str, where: str, args: tuple[Any, ...], order: str) -> None:
-        self._db, self._table, self._where, self._args, self._order = db, table, where, args, order
-
-    def __len__(self) -> int:
-        row = self._db.one(f"SELECT COUNT(*) AS n FROM {self._table} WHERE {self._where}", self._args)
-        return int(row["n"]) if row else 0
-
-    def __getitem__(self, window: slice) -> list[Row]:
-        start, stop = window.start or 0, window.stop
-        limit = -1 if stop is None else max(0, stop - start)
-        return self._db.query(f"SELECT * FROM {self._table} WHERE {self._where} ORDER BY {self._order} DESC, "
-                              "rowid DESC LIMIT ? OFFSET ?", (*self._args, limit, start))
-
-
 # ---- storage --------------------------------------------------------------------------------------------------
 
 RECORDINGS = Table(
@@ -238,7 +220,7 @@ def list_(ctx: Ctx) -> Result:
         clauses.append(days)
         for v in days_args:
             args += [stamp(now), v]
-    rows = OrderedRows(ctx.db, "recordings", " AND ".join(clauses), tuple(args), "ended")
+    rows = PagedRows(ctx.db, "recordings", " AND ".join(clauses), tuple(args), order="ended")
     zone = account_zone(ctx)
     return page(ctx, "Recording", rows, lambda r: render(ctx, r, zone, now), _LIST_FILTERS)
 

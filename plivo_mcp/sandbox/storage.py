@@ -208,12 +208,14 @@ class PagedRows:
     """A list result, newest first, paged in SQL: len() counts and a slice reads only that window.
 
     Converting every row of a large list for each 20-item page made the sandbox, not the client, the
-    bottleneck of bulk listing.
+    bottleneck of bulk listing. Newest means last inserted, unless `order` names a column (a call created early
+    can end late, and seeded history is inserted oldest first).
     """
 
     def __init__(self, db: Database, table: str, where: str, args: tuple[Any, ...],
-                 convert: Callable[[Row], Row] | None = None) -> None:
+                 convert: Callable[[Row], Row] | None = None, order: str | None = None) -> None:
         self._db, self._table, self._where, self._args, self._convert = db, table, where, args, convert
+        self._order = f"{order} DESC, rowid DESC" if order else "rowid DESC"
 
     def __len__(self) -> int:
         row = self._db.one(f"SELECT COUNT(*) AS n FROM {self._table} WHERE {self._where}", self._args)
@@ -222,7 +224,7 @@ class PagedRows:
     def __getitem__(self, window: slice) -> list[Row]:
         start, stop = window.start or 0, window.stop
         limit = -1 if stop is None else max(0, stop - start)
-        rows = self._db.query(f"SELECT * FROM {self._table} WHERE {self._where} ORDER BY rowid DESC "
+        rows = self._db.query(f"SELECT * FROM {self._table} WHERE {self._where} ORDER BY {self._order} "
                               "LIMIT ? OFFSET ?", (*self._args, limit, start))
         return rows if self._convert is None else [self._convert(r) for r in rows]
 
