@@ -11,38 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
-from collections import deque
-from typing import Any
 
-
-class Arrivals:
-    """ASGI wrapper that time-stamps every request the sandbox receives and counts the 429s it sends."""
-
-    def __init__(self, app: Any) -> None:
-        self.app, self.times, self.rejected = app, deque(), 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.app, name)
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            self.times.append(time.monotonic())
-
-        async def watch(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 429:
-                self.rejected += 1
-            await send(message)
-
-        await self.app(scope, receive, watch)
-
-    def busiest_window(self, window_s: float) -> int:
-        times, best, start = sorted(self.times), 0, 0
-        for end, t in enumerate(times):
-            while t - times[start] >= window_s:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
+from plivo_mcp.sandbox.arrivals import Arrivals
 
 
 def main() -> int:

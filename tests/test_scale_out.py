@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import httpx
 import pytest
 
 from plivo_mcp.sandbox import Sandbox
+from plivo_mcp.sandbox.arrivals import Arrivals
 from tests.conftest import REPO_ROOT
 from tests.helpers import clean_env
 from tests.redis_server import RedisServer, free_port
@@ -41,44 +41,6 @@ RATE, WINDOW_S = 20, 1.0
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json",
            "Accept": "application/json, text/event-stream"}
 START_TIMEOUT_S = 45.0
-
-
-class Arrivals:
-    """ASGI wrapper around the sandbox app: when each request arrived, its method, and the 429s sent."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.times: deque[float] = deque()
-        self.methods: deque[str] = deque()
-        self.rejected = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.app, name)
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            self.times.append(time.monotonic())
-            self.methods.append(scope["method"])
-
-        async def watch(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 429:
-                self.rejected += 1
-            await send(message)
-
-        await self.app(scope, receive, watch)
-
-    def reset(self) -> None:
-        self.times.clear()
-        self.methods.clear()
-        self.rejected = 0
-
-    def busiest_window(self, window_s: float) -> int:
-        times, best, start = sorted(self.times), 0, 0
-        for end, t in enumerate(times):
-            while t - times[start] >= window_s:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
 
 
 class Replica:
