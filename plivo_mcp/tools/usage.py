@@ -44,8 +44,12 @@ def period_of(since: dt.datetime | None, until: dt.datetime | None,
     def utc(value: dt.datetime) -> dt.datetime:
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
+    # Whole seconds, as the API's filters read them: the end rounded up, or a record from the last fraction of a
+    # second (a call that just ended, with the default end of now) would fall outside the period asked for.
     end = utc(until) if until else now
-    start = utc(since) if since else end - DEFAULT_PERIOD
+    if end.microsecond:
+        end = end.replace(microsecond=0) + dt.timedelta(seconds=1)
+    start = (utc(since) if since else end - DEFAULT_PERIOD).replace(microsecond=0)
     if start >= end:
         raise invalid_argument("until", "must be after since")
     if end - start > MAX_PERIOD:

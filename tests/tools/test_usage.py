@@ -13,6 +13,7 @@ from mcp import Client
 
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.sms import country_of
+from plivo_mcp.tools.usage import period_of
 from tests.helpers import err, ok, server_for
 
 pytestmark = pytest.mark.anyio
@@ -117,3 +118,11 @@ async def test_bad_period_names_the_parameter(history, args, parameter, words):
     async with Client(server_for(history)) as client:
         error = await err(client, "get_usage", args)
     assert error["parameter"] == parameter and words in error["error"]
+
+
+def test_the_period_ends_after_the_last_fraction_of_a_second():
+    """The API filters in whole seconds: a default end of now, truncated, would leave out a call that ended in
+    the current second (the demo's call did)."""
+    now = dt.datetime(2026, 3, 1, 12, 0, 0, 500000, tzinfo=dt.UTC)
+    start, end = period_of(None, None, now)
+    assert end == dt.datetime(2026, 3, 1, 12, 0, 1, tzinfo=dt.UTC) and end - start == dt.timedelta(days=7)
