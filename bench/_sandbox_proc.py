@@ -21,12 +21,13 @@ def main() -> int:
     parser.add_argument("--apps", type=int, default=0)
     parser.add_argument("--rate-limit", type=int, default=300)
     parser.add_argument("--rate-window-s", type=float, default=5.0)
+    parser.add_argument("--seed-history", action="store_true", help="Sandbox(seed_history=True): 3 weeks of CDRs, MDRs")
     args = parser.parse_args()
 
     from plivo_mcp.sandbox import Sandbox
 
     sb = Sandbox(db=":memory:", latency_ms=args.latency_ms, rate_limit=args.rate_limit,
-                 rate_window_s=args.rate_window_s)
+                 rate_window_s=args.rate_window_s, seed_history=args.seed_history)
     for i in range(args.apps):
         sb.store.create_application(sb.auth_id, f"bulk-{i:03d}", f"https://voice.example.com/answer/{i}")
     arrivals = Arrivals(sb.app)

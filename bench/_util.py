@@ -91,9 +91,11 @@ def _fmt(value: Any) -> str:
 class SandboxProcess:
     """bench/_sandbox_proc.py as a child: `.url`, `.auth_id`, `.auth_token`, `.stats()`; a context manager."""
 
-    def __init__(self, latency_ms: int = 0, apps: int = 0, rate_limit: int = 300, rate_window_s: float = 5.0) -> None:
+    def __init__(self, latency_ms: int = 0, apps: int = 0, rate_limit: int = 300, rate_window_s: float = 5.0,
+                 seed_history: bool = False) -> None:
         argv = [sys.executable, str(ROOT / "bench" / "_sandbox_proc.py"), "--latency-ms", str(latency_ms),
-                "--apps", str(apps), "--rate-limit", str(rate_limit), "--rate-window-s", str(rate_window_s)]
+                "--apps", str(apps), "--rate-limit", str(rate_limit), "--rate-window-s", str(rate_window_s),
+                *(["--seed-history"] if seed_history else [])]
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         line = self.proc.stdout.readline()  # type: ignore[union-attr]
         if not line:

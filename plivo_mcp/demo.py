@@ -63,9 +63,11 @@ async def _session(db: Path) -> None:
 
     async with Client(server_params(db)) as client:
 
-        async def call(name: str, args: dict[str, Any]) -> dict[str, Any]:
+        async def call(name: str, args: dict[str, Any], quiet_error: bool = False) -> dict[str, Any]:
             result = await client.call_tool(name, args)
             data = answer_of(result)
+            if quiet_error and result.is_error:
+                return data  # a poll that is not there yet: the transcript shows the answer it waits for
             shown_args = {k: short_token(v) if k == "confirmation_token" else v for k, v in args.items()}
             print(f"\n>> {name} {json.dumps(shown_args, ensure_ascii=False)}{'  [error]' if result.is_error else ''}")
             print_answer(name, data)
@@ -120,6 +122,29 @@ async def _messaging(call: Any) -> None:
             break
         await anyio.sleep(1)  # a person polling the API: states move within seconds
     await call("list_messages", {})
+    await _voice(call, number)
+
+
+async def _voice(call: Any, number: str) -> None:
+    """Place a call after its cost preview, read its record once it ends, then the period's usage and spend."""
+    import anyio
+
+    print("\n== Voice: a call previewed with its most possible cost before it is placed; 1415555 0101 is the "
+          "sandbox's busy line, so it ends within seconds (a real call's record waits for its hangup).")
+    args = {"from_number": number, "to": ["14155550101"], "answer_url": "https://example.com/answer",
+            "time_limit": 120}
+    preview = await call("make_call", args)
+    placed = await call("make_call", {**args, "confirmation_token": preview["confirmation_token"]})
+    record: dict[str, Any] = {}
+    for _ in range(15):
+        await anyio.sleep(1)  # a person waiting for the call to end: its record exists once it has
+        record = await call("get_call", {"call_uuid": placed["request_uuid"]}, quiet_error=True)
+        if "error" not in record:
+            break
+    if "error" in record:
+        await call("get_call", {"call_uuid": placed["request_uuid"]})  # show why it is still missing
+    print("\n== What happened and what it cost, calls and messages together (default: the last 7 days):")
+    await call("get_usage", {})
 
 
 async def _asking_session(db: Path) -> None:

@@ -45,3 +45,9 @@ def test_demo_transcript_shows_the_session_and_both_confirmation_paths():
     assert "  | - estimated cost usd: 0.04750" in out and "  | - credit after usd: " in out
     queued_at = out.index('"message": "message(s) queued"', cost_at)
     assert queued_at < out.index('"message_state": "delivered"', queued_at)
+    # Voice: the call's cost preview, its record once the busy line ends it, then the period's usage with it.
+    call_cost_at = out.index("preview, as the person sees it:\n  | Call 1 recipient(s) from ")
+    fired_at = out.index('"message": "call fired"', call_cost_at)
+    record_at = out.index('"hangup_cause_name": "Busy Line"', fired_at)
+    usage_at = out.index(">> get_usage {}", record_at)
+    assert '"Busy Line": 1' in out[usage_at:] and '"delivered": 2' in out[usage_at:]

@@ -53,7 +53,7 @@ def test_installed_wheel_runs_both_ways_with_its_prompts(installed: Path, tmp_pa
     assert where[0].startswith(site) and where[0].endswith("prompts.py")  # the module, not the repo's copy
     assert where[1].startswith(site)  # prompts/ came inside the wheel
     assert where[2] == ("['audit_account', 'estimate_campaign_cost', 'investigate_call_failures', "
-                        "'investigate_delivery_failures', 'onboard_customer']")
+                        "'investigate_delivery_failures', 'onboard_customer', 'usage_review']")
 
 
 @pytest.mark.slow
@@ -66,7 +66,7 @@ async def test_installed_wheel_serves_stdio_against_its_sandbox(installed: Path,
         assert {"get_account", "list_applications", "delete_endpoint"} <= tools
         prompts = {p.name for p in (await client.list_prompts()).prompts}
         assert prompts == {"audit_account", "estimate_campaign_cost", "investigate_call_failures",
-                           "investigate_delivery_failures", "onboard_customer"}
+                           "investigate_delivery_failures", "onboard_customer", "usage_review"}
         result = await client.call_tool("get_account", {})
         assert not result.is_error
 

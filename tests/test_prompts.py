@@ -19,7 +19,7 @@ from tests.helpers import server_for
 
 pytestmark = pytest.mark.anyio
 EXPECTED = {"onboard_customer", "audit_account", "estimate_campaign_cost", "investigate_delivery_failures",
-            "investigate_call_failures"}
+            "investigate_call_failures", "usage_review"}
 
 
 
@@ -94,11 +94,17 @@ async def test_call_failure_prompt_renders_its_period(client: Client) -> None:
     assert "do not make, hang up or cancel" in text
 
 
+async def test_usage_review_prompt_renders_its_period(client: Client) -> None:
+    result = await client.get_prompt("usage_review", {"days": "30"})
+    text = result.messages[0].content.text  # type: ignore[union-attr]
+    assert "last 30 days" in text and "`get_usage`" in text and "never present a partial sum" in text
+
+
 async def test_read_only_server_offers_only_prompts_whose_tools_it_has(sb: Sandbox) -> None:
     async with Client(server_for(sb, PLIVO_MCP_READ_ONLY=True)) as c:
         names = {p.name for p in (await c.list_prompts()).prompts}
     assert names == {"audit_account", "estimate_campaign_cost", "investigate_delivery_failures",
-                     "investigate_call_failures"}  # read-only tools
+                     "investigate_call_failures", "usage_review"}  # read-only tools
 
 
 def test_prompts_are_found_in_the_source_checkout() -> None:

@@ -150,6 +150,7 @@ async def test_no_secret_in_any_answer_or_log_line(log_buffer: io.StringIO) -> N
             await call.confirmed("hangup_call", {"call_uuid": placed["request_uuid"]})
             await call("get_call", {"call_uuid": placed["request_uuid"]})
             await call("list_calls", {"fields": "all"})
+            await call("get_usage")
             recordings = await call("list_recordings", {"fields": "all"})
             recording_id = recordings["items"][0]["recording_id"]
             await call("get_recording", {"recording_id": recording_id})

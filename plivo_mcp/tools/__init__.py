@@ -14,6 +14,7 @@ from plivo_mcp.tools import (
     pricing,
     recordings,
     subaccounts,
+    usage,
     voice,
 )
 
@@ -27,5 +28,6 @@ TOOLSETS: tuple[Toolset, ...] = (
     pricing.TOOLSET,
     messaging.TOOLSET,
     voice.TOOLSET,
+    usage.TOOLSET,
     recordings.TOOLSET,
 )
