@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from _util import ROOT, spread  # noqa: F401  (re-exported for the HTTP benchmarks)
+from _util import ROOT, spread, stop_process  # noqa: F401  (ROOT, spread re-exported for the HTTP benchmarks)
 
 LEGACY, MODERN = "2025-11-25", "2026-07-28"
 _TICK_S = 1 / os.sysconf("SC_CLK_TCK")
@@ -167,9 +167,4 @@ class HttpServer:
         return cpu_seconds(self.pid)
 
     def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, timeout=10)

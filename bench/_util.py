@@ -112,11 +112,7 @@ class SandboxProcess:
 
     def close(self) -> None:
         self.proc.stdin.close()  # type: ignore[union-attr]
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, timeout=10, terminate=False)  # closed stdin ends it
         self.proc.stdout.close()  # type: ignore[union-attr]
 
     def __enter__(self) -> SandboxProcess:
@@ -191,11 +187,7 @@ class RawStdio:
     def close(self) -> None:
         if self.proc.stdin:
             self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, timeout=10, terminate=False)
         if self.proc.stdout:
             self.proc.stdout.close()
 
@@ -204,3 +196,15 @@ class RawStdio:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 15, *, terminate: bool = True) -> None:
+    """Ask a child process to end (SIGTERM, unless it ends by itself on closed stdin), then kill it if it has
+    not within `timeout` seconds; always reaped."""
+    if terminate:
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

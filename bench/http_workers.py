@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from _http import LEGACY, McpOverHttp, free_port, load
-from _util import ROOT, SandboxProcess, median, percentile, serve_command, server_env, spread, table
+from _util import ROOT, SandboxProcess, median, percentile, serve_command, server_env, spread, stop_process, table
 from http_throughput import HIGH_RATE, TOKEN
 
 sys.path.insert(0, str(ROOT))
@@ -84,15 +84,6 @@ def machine_cpu() -> tuple[float, float]:
     return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK"), idle / os.sysconf("SC_CLK_TCK")
 
 
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 async def measure(port: int, pid: int, clients: int, calls: int, helpers: list[int]
                   ) -> tuple[float, list[float], int, list[float], float, float, float]:
     """Wall time, latencies, errors, the CPU seconds each server process spent on the measured calls, the CPU
@@ -134,7 +125,7 @@ async def run(clients: int, calls: int, latency_ms: int, repeats: int
                     wall, latencies, errors, cpu, helpers_cpu, others, idle = await measure(
                         port, proc.pid, clients, calls, [os.getpid(), sb.proc.pid, redis.pid])
                 finally:
-                    stop_server(proc)
+                    stop_process(proc)
                 rate = clients * calls / wall
                 rates[workers].append(rate)
                 errors_total += errors

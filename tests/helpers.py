@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -121,3 +122,15 @@ def talk_to_mock(client: PlivoClient, handler: Any) -> None:
     the loop."""
     client._pool._http = MockUpstream(handler)
     client._pool._loop = asyncio.get_running_loop()
+
+
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 15, *, terminate: bool = True) -> None:
+    """Ask a child process to end (SIGTERM, unless it ends by itself on closed stdin), then kill it if it has
+    not within `timeout` seconds; always reaped."""
+    if terminate:
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -12,6 +12,8 @@ import subprocess
 import time
 from types import TracebackType
 
+from tests.helpers import stop_process
+
 START_TIMEOUT_S = 10.0
 
 
@@ -65,12 +67,7 @@ class RedisServer:
 
     def stop(self) -> None:
         if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+            stop_process(self._proc, timeout=10)
             self._proc = None
 
     def __enter__(self) -> RedisServer:

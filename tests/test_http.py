@@ -25,7 +25,7 @@ from plivo_mcp.http_app import allowed_hosts_for, build_http_app, serve_http
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.server import PlivoMCP
 from tests.conftest import REPO_ROOT
-from tests.helpers import call, clean_env, server_for, serving
+from tests.helpers import call, clean_env, server_for, serving, stop_process
 
 pytestmark = pytest.mark.anyio
 
@@ -303,11 +303,7 @@ def replicas(sb: Sandbox, secrets: list[str]) -> Iterator[list[str]]:
         for proc, _ in procs:
             proc.terminate()
         for proc, _ in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, timeout=10, terminate=False)
             proc.stderr.close()  # type: ignore[union-attr]
 
 

@@ -30,7 +30,7 @@ import pytest
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.sandbox.arrivals import Arrivals
 from tests.conftest import REPO_ROOT
-from tests.helpers import clean_env
+from tests.helpers import clean_env, stop_process
 from tests.redis_server import RedisServer, free_port
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -82,12 +82,7 @@ class Replica:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc)
             self.proc = None
 
     def restart(self) -> None:

@@ -24,7 +24,7 @@ import pytest
 
 from plivo_mcp.sandbox import Sandbox
 from tests.conftest import REPO_ROOT
-from tests.helpers import call, clean_env
+from tests.helpers import call, clean_env, stop_process
 from tests.test_http import TOKEN, mcp_client
 
 pytestmark = pytest.mark.anyio
@@ -73,12 +73,7 @@ def guarded_server(sb: Sandbox) -> Iterator[tuple[int, list[str]]]:
         assert ready.wait(30) and ports, "".join(lines)[-3000:]
         yield ports[0], lines
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         reader.join(timeout=10)
 
 
