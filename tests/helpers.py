@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import httpx
 from mcp import Client
 
+from bench._util import stop_process  # noqa: F401  (one copy, shared with the benchmarks)
 from plivo_mcp.client import Answer, PlivoClient
 from plivo_mcp.config import load_settings
 from plivo_mcp.sandbox import Sandbox
@@ -122,15 +122,3 @@ def talk_to_mock(client: PlivoClient, handler: Any) -> None:
     the loop."""
     client._pool._http = MockUpstream(handler)
     client._pool._loop = asyncio.get_running_loop()
-
-
-def stop_process(proc: subprocess.Popen[Any], timeout: float = 15, *, terminate: bool = True) -> None:
-    """Ask a child process to end (SIGTERM, unless it ends by itself on closed stdin), then kill it if it has
-    not within `timeout` seconds; always reaped."""
-    if terminate:
-        proc.terminate()
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
