@@ -44,6 +44,10 @@ class Param:
     pattern: str | None = None
     items: ParamType | None = None  # the element type of an array
     default: Any = None  # what the API assumes when the parameter is left out (informative; never sent)
+    # A valid value: what describe_operation shows, what the SDK-oracle and call-every-operation tests send, and
+    # (for a path parameter) the id of the object the sandbox's generic simulation seeds, so that every
+    # operation can be exercised end to end.
+    example: Any = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ def _param(raw: dict[str, Any], method: str, path: str) -> Param:
         or default_place == "path", description=raw.get("description", ""),
         enum=tuple(raw["enum"]) if "enum" in raw else None, minimum=raw.get("minimum"), maximum=raw.get("maximum"),
         max_length=raw.get("max_length"), pattern=raw.get("pattern"), items=raw.get("items"),
-        default=raw.get("default"))
+        default=raw.get("default"), example=raw.get("example"))
 
 
 def _operation(raw: dict[str, Any]) -> Operation:
