@@ -126,7 +126,8 @@ def server_env(base_url: str, auth_id: str, auth_token: str, **extra: str) -> di
     """Environment for `python -m plivo_mcp serve` against a sandbox, otherwise the defaults an operator gets
     (logging included: one JSON line per tool call, ~50 us)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO")}
-    env.update({"PLIVO_API_URL": base_url, "PLIVO_AUTH_ID": auth_id, "PLIVO_AUTH_TOKEN": auth_token, **extra})
+    env.update({"PLIVO_API_URL": base_url, "PLIVO_LOOKUP_URL": base_url, "PLIVO_AUTH_ID": auth_id,
+                "PLIVO_AUTH_TOKEN": auth_token, **extra})
     return env
 
 

@@ -7,6 +7,9 @@ Reliability rules, all kept here so every tool (and every page of a fan-out) get
 - POST and DELETE are sent exactly once: a lost answer to a create must not create twice;
 - every path is checked segment by segment, so no argument can change the path or the query.
 
+Two hosts, one client: the REST API (`{PLIVO_API_URL}/v1/Account/{auth_id}/...`) and the Lookup API
+(`{PLIVO_LOOKUP_URL}/v1/...`), with the same credentials, pool, pacing and rules.
+
 The wire is aiohttp's: at the HTTP benchmark's load it costs ~0.2 ms of CPU per request, against ~2 ms for
 httpx's pool and ~0.8 ms for httpx2 (bench/upstream_clients.py, README "Performance"). aiohttp and tenacity are
 imported on first use, not at start-up, to keep the server's cold start light.
@@ -20,8 +23,8 @@ import json
 import os
 import random
 import re
-from collections.abc import AsyncGenerator, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 from urllib.parse import urlencode
 
 from plivo_mcp import __version__
@@ -39,6 +42,8 @@ if TYPE_CHECKING:
     from plivo_mcp.shared_state import RedisState, SharedRateLimiter
 
 USER_AGENT = f"plivo-mcp/{__version__}"
+DEFAULT_LOOKUP_URL = "https://lookup.plivo.com"
+Host = Literal["api", "lookup"]  # which base URL a path is under (plivo_mcp/catalog: Operation.host)
 # Anything placed into a URL path must be a single plain segment: no '/', '?', '#', '%', and not '.' or '..'.
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_+\-.@]{1,128}$")
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -127,7 +132,9 @@ class AiohttpTransport:
         # (aio-libs/aiohttp#10790: no public switch; its own TestClient turns it off this way). A DELETE must go
         # out exactly once, and GETs are retried by this client's policy, which counts and paces the attempts.
         self._session._retry_connection = False
-        self._proxy = proxy or _proxy_from_env(base_url)
+        self._proxy = proxy
+        # By origin (scheme and host): the API's and the Lookup API's, both from the settings, so two at most.
+        self._env_proxies: dict[str, str | None] = {}
         self._closer = _close_with_the_loop(self._session)
 
     @property
@@ -139,8 +146,19 @@ class AiohttpTransport:
 
         # encoded=True: the URL is built from checked path segments and an encoded query; yarl must not requote.
         async with self._session.request(method, URL(url, encoded=True), data=body, headers=headers,
-                                         proxy=self._proxy, allow_redirects=False) as response:
+                                         proxy=self._proxy_for(url), allow_redirects=False) as response:
             return Answer(response.status, response.headers, await response.read())
+
+    def _proxy_for(self, url: str) -> str | None:
+        if self._proxy:
+            return self._proxy
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._env_proxies:
+            self._env_proxies[origin] = _proxy_from_env(origin)
+        return self._env_proxies[origin]
 
     async def aclose(self) -> None:
         await self._session.close()
@@ -202,8 +220,10 @@ class PlivoClient:
     def __init__(self, base_url: str, auth_id: str, auth_token: str, *, timeout_s: float = 30.0,
                  proxy: str | None = None, retry_attempts: int = 3, retry_base_s: float = 0.5,
                  retry_max_wait_s: float = 10.0, rate_limit: int = 300, rate_window_s: float = 5.0,
-                 pool: HttpPool | None = None, shared: RedisState | None = None) -> None:
+                 pool: HttpPool | None = None, shared: RedisState | None = None,
+                 lookup_url: str = DEFAULT_LOOKUP_URL) -> None:
         self.base_url = base_url.rstrip("/")
+        self.lookup_url = lookup_url.rstrip("/")
         self.auth_id = auth_id
         self._authorization = f"Basic {basic_auth_form(auth_id, auth_token)}"
         self._account_path = f"/v1/Account/{auth_id}/"
@@ -229,14 +249,16 @@ class PlivoClient:
         return cls(config.plivo_api_url, auth_id or config.plivo_auth_id, auth_token or config.plivo_auth_token,
                    timeout_s=config.timeout_s, proxy=config.proxy, retry_attempts=config.retry_attempts,
                    retry_base_s=config.retry_base_s, retry_max_wait_s=config.retry_max_wait_s,
-                   rate_limit=config.rate_limit, rate_window_s=config.rate_window_s, pool=pool, shared=shared)
+                   rate_limit=config.rate_limit, rate_window_s=config.rate_window_s, pool=pool, shared=shared,
+                   lookup_url=config.plivo_lookup_url)
 
     def for_credentials(self, auth_id: str, auth_token: str) -> PlivoClient:
         """A client for other credentials with the same settings, over this client's pool."""
         return PlivoClient(self.base_url, auth_id, auth_token, timeout_s=self._timeout_s,
                            retry_attempts=self.retry_attempts, retry_base_s=self.retry_base_s,
                            retry_max_wait_s=self.retry_max_wait_s, rate_limit=self._limiter_key[3],
-                           rate_window_s=self._limiter_key[4], pool=self._pool, shared=self._shared)
+                           rate_window_s=self._limiter_key[4], pool=self._pool, shared=self._shared,
+                           lookup_url=self.lookup_url)
 
     def _client(self) -> Transport:
         return self._pool.client()
@@ -266,22 +288,27 @@ class PlivoClient:
         return await self.request("DELETE", path, body=body)
 
     async def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                      body: dict[str, Any] | None = None) -> dict[str, Any] | None:
+                      body: dict[str, Any] | None = None, host: Host = "api",
+                      multipart: Sequence[FormField] | None = None) -> dict[str, Any] | None:
+        """One request. `host` picks the base URL: "api" (the account's path under PLIVO_API_URL) or "lookup"
+        (PLIVO_LOOKUP_URL/v1/). `multipart` sends the body as multipart/form-data (uploads) instead of JSON."""
         checked_path(path)
         query = {k: _wire(v) for k, v in (params or {}).items() if v is not None}
-        payload = {k: v for k, v in (body or {}).items() if v is not None}
+        payload: dict[str, Any] | Sequence[FormField] = (
+            multipart if multipart is not None else {k: v for k, v in (body or {}).items() if v is not None})
         if method != "GET":
             try:
-                return await self._send(method, path, query, payload)
+                return await self._send(method, path, query, payload, host)
             except _Transient as exc:
                 raise exc.error from None
-        return await self._get_with_retries(path, query)
+        return await self._get_with_retries(path, query, host)
 
-    async def _get_with_retries(self, path: str, query: dict[str, Any]) -> dict[str, Any] | None:
+    async def _get_with_retries(self, path: str, query: dict[str, Any], host: Host = "api"
+                                ) -> dict[str, Any] | None:
         # The first attempt goes out before any retry machinery: setting up tenacity costs about as much as
         # the rest of this client's work on a call (bench/call_overhead.py), and most GETs succeed first time.
         try:
-            return await self._send("GET", path, query, {})
+            return await self._send("GET", path, query, {}, host)
         except _Transient as exc:
             first_failure = exc
         from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
@@ -297,7 +324,7 @@ class PlivoClient:
                     attempts = attempt.retry_state.attempt_number
                     if attempts == 1:
                         raise first_failure  # tenacity's attempt 1 is the one already made
-                    return await self._send("GET", path, query, {})
+                    return await self._send("GET", path, query, {}, host)
         except _Transient as exc:
             error = exc.error
             if attempts > 1:
@@ -320,16 +347,20 @@ class PlivoClient:
         return min(backoff, self.retry_max_wait_s)
 
     async def _send(self, method: str, path: str, query: dict[str, Any],
-                    payload: dict[str, Any]) -> dict[str, Any] | None:
+                    payload: dict[str, Any] | Sequence[FormField], host: Host = "api") -> dict[str, Any] | None:
         import aiohttp
 
         is_read = method == "GET"
-        url = self._pool.base_url + self._account_path + path + (f"?{urlencode(query)}" if query else "")
+        base = self._pool.base_url + self._account_path if host == "api" else f"{self.lookup_url}/v1/"
+        url = base + path + (f"?{urlencode(query)}" if query else "")
         headers = {"Authorization": self._authorization}
         body = None
-        if not is_read:  # writes always carry a JSON object, {} when there is nothing to send
-            body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-            headers["Content-Type"] = "application/json"
+        if isinstance(payload, dict):
+            if not is_read:  # writes always carry a JSON object, {} when there is nothing to send
+                body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+                headers["Content-Type"] = "application/json"
+        else:
+            body, headers["Content-Type"] = await multipart_body(payload)
         try:
             async with self.limiter.slot():
                 answer = await self._client().send(method, url, body, headers)
@@ -357,7 +388,8 @@ class PlivoClient:
                 "upstream_error", f"the connection to Plivo failed before it answered ({_failure(exc)})",
                 hint="Check PLIVO_API_URL, the network or proxy, then retry." if is_read
                 else _CHECK_WRITE)) from None
-        return self._decode(answer, is_read, [*query, *payload])
+        sent = [*query, *(payload if isinstance(payload, dict) else (name for name, _ in payload))]
+        return self._decode(answer, is_read, sent)
 
     def _decode(self, response: Answer, is_read: bool, sent: list[str]) -> dict[str, Any] | None:
         status = response.status
@@ -392,6 +424,46 @@ class PlivoClient:
         if status in RETRY_STATUSES:
             raise _Transient(error, retry_after)
         raise error
+
+
+class FileUpload(NamedTuple):
+    """A file part of a multipart request: its name for the server, its bytes and their media type."""
+
+    filename: str
+    content: bytes
+    content_type: str
+
+
+# One field of a multipart body: text, or a file. A name may repeat (several files under `file`).
+FormField = tuple[str, "str | FileUpload"]
+
+
+class _Collected:
+    """Where aiohttp's multipart writer writes its bytes: the body is built whole, then sent like any other
+    (the Transport protocol takes bytes, and a write is sent once, so there is nothing to stream twice)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    async def write(self, chunk: bytes) -> None:
+        self.chunks.append(bytes(chunk))
+
+
+async def multipart_body(fields: Sequence[FormField]) -> tuple[bytes, str]:
+    """A multipart/form-data body (aiohttp's writer: boundaries, quoting, headers) and its Content-Type."""
+    import aiohttp
+
+    writer = aiohttp.MultipartWriter("form-data")
+    for name, value in fields:
+        if isinstance(value, FileUpload):
+            part = writer.append(value.content, {"Content-Type": value.content_type})
+            part.set_content_disposition("form-data", name=name, filename=value.filename)
+        else:
+            part = writer.append(value, {"Content-Type": "text/plain; charset=utf-8"})
+            part.set_content_disposition("form-data", name=name)
+    collected = _Collected()
+    await writer.write(collected)  # type: ignore[arg-type]  # only write() is used: see _Collected
+    return b"".join(collected.chunks), writer.content_type
 
 
 def _failure(exc: BaseException) -> str:

@@ -23,6 +23,8 @@ class Settings(BaseModel):
     plivo_auth_id: str = Field("", alias="PLIVO_AUTH_ID")
     plivo_auth_token: str = Field("", alias="PLIVO_AUTH_TOKEN", repr=False)
     plivo_api_url: str = Field("https://api.plivo.com", alias="PLIVO_API_URL")
+    # The Lookup API's host (carrier and line type of a number): same credentials and pacing as the API's.
+    plivo_lookup_url: str = Field("https://lookup.plivo.com", alias="PLIVO_LOOKUP_URL")
     timeout_s: float = Field(30.0, alias="PLIVO_MCP_TIMEOUT", gt=0, le=600)
     retry_attempts: int = Field(3, alias="PLIVO_MCP_RETRY_ATTEMPTS", ge=1, le=10)
     retry_base_s: float = Field(0.5, alias="PLIVO_MCP_RETRY_BASE_S", ge=0, le=30)
@@ -70,7 +72,7 @@ class Settings(BaseModel):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
 
-    @field_validator("plivo_api_url", "proxy", "callback_url")
+    @field_validator("plivo_api_url", "plivo_lookup_url", "proxy", "callback_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value in (None, ""):

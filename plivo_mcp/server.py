@@ -242,7 +242,8 @@ def run_server(args: argparse.Namespace) -> int:
             print(f"plivo-mcp: --db {db}: cannot use it as the sandbox's SQLite file ({exc})", file=sys.stderr)
             return 2
         url = sandbox.start(host="127.0.0.1", port=0)
-        overrides.update(PLIVO_AUTH_ID=sandbox.auth_id, PLIVO_AUTH_TOKEN=sandbox.auth_token, PLIVO_API_URL=url)
+        overrides.update(PLIVO_AUTH_ID=sandbox.auth_id, PLIVO_AUTH_TOKEN=sandbox.auth_token, PLIVO_API_URL=url,
+                         PLIVO_LOOKUP_URL=url)  # the sandbox answers the Lookup API's paths too
     workers = getattr(args, "workers", 1)
     try:
         config = load_settings(**overrides)

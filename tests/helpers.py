@@ -22,6 +22,7 @@ from plivo_mcp.server import PlivoMCP, build_server
 def server_for(sandbox: Sandbox, auth_id: str | None = None, auth_token: str | None = None,
                **overrides: Any) -> PlivoMCP:
     overrides.setdefault("PLIVO_MCP_RETRY_BASE_S", 0.005)  # retries back off, but tests must stay fast
+    overrides.setdefault("PLIVO_LOOKUP_URL", sandbox.base_url)  # the sandbox serves the Lookup API's host too
     config = load_settings(PLIVO_AUTH_ID=auth_id or sandbox.auth_id,
                            PLIVO_AUTH_TOKEN=auth_token or sandbox.auth_token,
                            PLIVO_API_URL=sandbox.base_url, **overrides)

@@ -415,3 +415,84 @@ def test_the_proxy_variables_apply_unless_no_proxy_exempts_the_host(monkeypatch:
     assert _proxy_from_env("http://127.0.0.1:8070") is None  # only https was given a proxy
     monkeypatch.setenv("NO_PROXY", "api.plivo.com")
     assert _proxy_from_env("https://api.plivo.com") is None
+
+
+async def test_lookup_host_is_a_second_base_url_with_the_same_credentials(sb: Sandbox) -> None:
+    # The Lookup API lives on its own host (https://lookup.plivo.com/v1/Number/{number}?type=carrier): a tiny
+    # upstream on loopback stands for it, the sandbox for the REST API, one client for both.
+    seen: list[dict[str, Any]] = []
+
+    async def number(request: Any) -> JSONResponse:
+        seen.append({"path": request.url.path, "query": dict(request.query_params),
+                     "authorization": request.headers.get("authorization")})
+        return JSONResponse({"phone_number": request.path_params["number"], "carrier": {"name": "Test"}})
+
+    app = Starlette(routes=[Route("/v1/Number/{number}", number)])
+    with serving(app) as lookup_url:
+        client = PlivoClient(sb.base_url, sb.auth_id, sb.auth_token, lookup_url=lookup_url)
+        other = client.for_credentials(sb.auth_id, sb.auth_token)
+        try:
+            before = sb.request_count
+            answer = await client.request("GET", "Number/14155550100", params={"type": "carrier"}, host="lookup")
+            assert sb.request_count == before  # not the API's host
+            assert (await client.get(""))["auth_id"] == sb.auth_id  # the API's host, same client
+            await other.request("GET", "Number/14155550101", params={"type": "carrier"}, host="lookup")
+            with pytest.raises(PlivoToolError) as caught:
+                await client.request("GET", "Number/../Account", host="lookup")
+            assert caught.value.code == "invalid_argument"  # path checks hold on either host
+        finally:
+            await client.aclose()
+    import base64
+
+    assert answer == {"phone_number": "14155550100", "carrier": {"name": "Test"}}
+    expected_auth = "Basic " + base64.b64encode(f"{sb.auth_id}:{sb.auth_token}".encode()).decode()
+    assert seen == [{"path": "/v1/Number/14155550100", "query": {"type": "carrier"}, "authorization": expected_auth},
+                    {"path": "/v1/Number/14155550101", "query": {"type": "carrier"}, "authorization": expected_auth}]
+
+
+async def test_multipart_uploads_arrive_as_form_fields_and_files() -> None:
+    from plivo_mcp.client import FileUpload
+
+    async def media(request: Any) -> JSONResponse:
+        form = await request.form()
+        files = [{"name": name, "filename": value.filename, "type": value.content_type,
+                  "content": (await value.read()).decode("latin-1")}
+                 for name, value in form.multi_items() if not isinstance(value, str)]
+        texts = [[name, value] for name, value in form.multi_items() if isinstance(value, str)]
+        return JSONResponse({"files": files, "texts": texts, "ctype": request.headers["content-type"][:19]})
+
+    app = Starlette(routes=[Route("/v1/Account/{auth_id}/Media/", media, methods=["POST"])])
+    png = b"\x89PNG\r\n\x1a\n\x00binary"
+    with serving(app) as url:
+        client = PlivoClient(url, "MA" + "M" * 18, "token-multipart")
+        try:
+            answer = await client.request("POST", "Media/", multipart=[
+                ("file", FileUpload("a.png", png, "image/png")), ("file", FileUpload("b.txt", b"hi", "text/plain")),
+                ("alias", 'Café "main"')])
+        finally:
+            await client.aclose()
+    assert answer["ctype"] == "multipart/form-data"
+    assert answer["files"] == [
+        {"name": "file", "filename": "a.png", "type": "image/png", "content": png.decode("latin-1")},
+        {"name": "file", "filename": "b.txt", "type": "text/plain", "content": "hi"}]
+    assert answer["texts"] == [["alias", 'Café "main"']]
+
+
+def test_the_proxy_is_looked_up_per_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    from plivo_mcp.client import AiohttpTransport
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                 "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://egress.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "lookup.plivo.com")
+
+    async def proxies() -> tuple[str | None, str | None]:
+        transport = AiohttpTransport("https://api.plivo.com", timeout_s=5, proxy=None)
+        try:
+            return (transport._proxy_for("https://api.plivo.com/v1/Account/x/"),
+                    transport._proxy_for("https://lookup.plivo.com/v1/Number/1"))
+        finally:
+            await transport.aclose()
+
+    assert asyncio.run(proxies()) == ("http://egress.internal:3128", None)
