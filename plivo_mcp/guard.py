@@ -97,6 +97,8 @@ class Guard:
 
     # --- elicitation path (runs as the SDK resolver, before the tool body) ---------------------------------
     async def ask(self, spec: ToolSpec, ctx: Context, args: dict[str, Any]) -> NotAsked | Elicit[Confirmation]:
+        if not spec.guards(args):
+            return NotAsked(reason="this call needs no confirmation")  # the runner does not consult the guard either
         caps = ctx.client_capabilities
         if caps is None or caps.elicitation is None:
             return NotAsked()

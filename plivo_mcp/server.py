@@ -160,7 +160,7 @@ def _log() -> Any:
 
 
 def unavailable(spec: ToolSpec, config: Settings) -> PlivoToolError:
-    if config.read_only and not spec.read_only:
+    if config.read_only and not spec.read_only and not spec.refuses_writes_when_read_only:
         why = "the server is read-only (PLIVO_MCP_READ_ONLY / --read-only)"
     elif spec.main_account_only and config.is_subaccount:
         why = "it needs main-account credentials and this server uses a subaccount's"

@@ -41,6 +41,7 @@ class ToolGuard(Protocol):
 class ToolHost(Protocol):
     config: Settings
     guard: ToolGuard
+    specs: dict[str, ToolSpec]  # the tools this server offers, by name
 
     def client_for(self, ctx: Context) -> PlivoClient: ...
 

@@ -46,7 +46,8 @@ def select_tools(toolsets: Sequence[Toolset], *, toolset_names: list[str], tool_
 
 
 def allowed(spec: ToolSpec, read_only: bool, is_subaccount: bool) -> bool:
-    """Read-only mode hides every tool that writes; subaccount credentials hide main-account-only tools."""
-    if read_only and not spec.read_only:
+    """Read-only mode hides every tool that writes (but one that refuses its writes itself); subaccount
+    credentials hide main-account-only tools."""
+    if read_only and not spec.read_only and not spec.refuses_writes_when_read_only:
         return False
     return not (spec.main_account_only and is_subaccount)

@@ -15,6 +15,8 @@ from typing import Any, get_type_hints
 
 Handler = Callable[..., Awaitable[Any]]
 Preview = Callable[..., Awaitable[dict[str, Any]]]
+# Whether one call of a guarded tool needs confirmation, from its arguments (None: every call does).
+GuardWhen = Callable[[dict[str, Any]], bool]
 
 
 class ParamBundle:
@@ -36,10 +38,22 @@ class ToolSpec:
     main_account_only: bool = False
     # For guarded tools: computes from live state what the call will do (see plivo_mcp/guard.py).
     preview: Preview | None = None
+    # For a tool whose calls are guarded or not by their arguments (call_operation: by the operation's class):
+    # the guard stands in front of a call only when this says so. A call it lets through is never previewed,
+    # elicited or asked for a token.
+    guard_when: GuardWhen | None = None
+    # Offered in read-only mode although it can write, because it refuses every write itself, by name
+    # (call_operation: a read operation is allowed, any other refused before anything is sent).
+    refuses_writes_when_read_only: bool = False
 
     @property
     def guarded(self) -> bool:
+        """Whether the tool has a guard at all (its schema then takes a confirmation_token)."""
         return self.preview is not None
+
+    def guards(self, arguments: dict[str, Any]) -> bool:
+        """Whether this call, with these arguments, must pass the guard."""
+        return self.preview is not None and (self.guard_when is None or self.guard_when(arguments))
 
     @property
     def description(self) -> str:
@@ -84,15 +98,18 @@ def bundle_parameters(bundle: type[ParamBundle]) -> list[inspect.Parameter]:
 
 
 def tool(*, title: str, read_only: bool = False, destructive: bool = False, idempotent: bool = False,
-         main_account_only: bool = False, preview: Preview | None = None) -> Callable[[Handler], ToolSpec]:
+         main_account_only: bool = False, preview: Preview | None = None, guard_when: GuardWhen | None = None,
+         refuses_writes_when_read_only: bool = False) -> Callable[[Handler], ToolSpec]:
     """Declare a handler as a tool. The handler takes the typed dependencies first (`deps: Deps`), then its
     arguments, and returns plain data; the core turns that into the answer (masking, compact JSON, errors).
-    A tool with a `preview` is guarded: it acts only once that preview is confirmed (plivo_mcp/guard.py)."""
+    A tool with a `preview` is guarded: it acts only once that preview is confirmed (plivo_mcp/guard.py);
+    with `guard_when` too, only the calls it names are (the others go straight to the handler)."""
 
     def decorate(handler: Handler) -> ToolSpec:
         return ToolSpec(name=handler.__name__, title=title, handler=handler, read_only=read_only,
                         destructive=destructive, idempotent=idempotent, main_account_only=main_account_only,
-                        preview=preview)
+                        preview=preview, guard_when=guard_when,
+                        refuses_writes_when_read_only=refuses_writes_when_read_only)
 
     return decorate
 
