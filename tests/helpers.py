@@ -123,3 +123,35 @@ def talk_to_mock(client: PlivoClient, handler: Any) -> None:
     the loop."""
     client._pool._http = MockUpstream(handler)
     client._pool._loop = asyncio.get_running_loop()
+
+
+class WireRecorder:
+    """ASGI wrapper around the sandbox app that keeps what each request carried on the wire."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.requests = app, []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        # The whole body is read here, whether or not the app reads it (a path it does not route, say).
+        chunks: list[bytes] = []
+        message = {"more_body": True}
+        while message.get("more_body"):
+            message = await receive()
+            chunks.append(message.get("body", b""))
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: a disconnect, when it comes
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        self.requests.append({"method": scope["method"], "path": scope["path"], "query": scope["query_string"],
+                              "headers": dict(scope["headers"]), "body": chunks})
+        await self.app(scope, replay, send)

@@ -18,7 +18,7 @@ from plivo_mcp.client import PlivoClient, checked_path, path_segment
 from plivo_mcp.errors import PlivoToolError
 from plivo_mcp.ratelimit import RateLimiter
 from plivo_mcp.sandbox import Sandbox
-from tests.helpers import inject, record_sleeps, serving, talk_to_mock
+from tests.helpers import WireRecorder, inject, record_sleeps, serving, talk_to_mock
 
 pytestmark = pytest.mark.anyio
 
@@ -223,30 +223,6 @@ async def test_clients_for_the_same_account_share_one_limiter(sb: Sandbox) -> No
     assert client_for(sb).limiter is client_for(sb).limiter
     other = PlivoClient(sb.base_url, "SA" + "C" * 18, "token-other")
     assert other.limiter is not client_for(sb).limiter
-
-
-class WireRecorder:
-    """ASGI wrapper around the sandbox app that keeps what each request carried on the wire."""
-
-    def __init__(self, app: Any) -> None:
-        self.app, self.requests = app, []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.app, name)
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        chunks: list[bytes] = []
-
-        async def replay() -> dict[str, Any]:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            return message
-
-        self.requests.append({"method": scope["method"], "path": scope["path"], "query": scope["query_string"],
-                              "headers": dict(scope["headers"]), "body": chunks})
-        await self.app(scope, replay, send)
 
 
 async def test_wire_format_basic_auth_user_agent_query_and_json_bodies():

@@ -140,6 +140,8 @@ def invalid_values(name: str, prop: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.sampled_from(options)
     if kind == "boolean":
         return st.sampled_from([*wrong_types, "maybe", 2])
+    if kind == "object":  # any object is one (call_operation's `arguments`): what is not an object is invalid
+        return st.sampled_from([[1], "x", 7])
     return st.sampled_from(wrong_types)
 
 

@@ -148,6 +148,7 @@ def required_arguments(sb: Sandbox) -> dict[str, dict[str, Any]]:
         "get_number": {"number": number}, "update_number": {"number": number}, "unrent_number": {"number": number},
         "buy_phone_number": {"number": for_sale},
         "search_phone_numbers": {"country_iso": "US"}, "get_pricing": {"country_iso": "US"},
+        "describe_operation": {"operation_id": "call.create"}, "call_operation": {"operation_id": "call.list_live"},
         "get_subaccount": {"subaccount_id": sa}, "update_subaccount": {"subaccount_id": sa},
         "delete_subaccount": {"subaccount_id": sa}, "create_subaccount": {"name": "Strict Two"},
     }

@@ -7,6 +7,7 @@ from plivo_mcp.core.spec import Toolset
 from plivo_mcp.tools import (
     account,
     applications,
+    catalog,
     endpoints,
     messaging,
     numbers,
@@ -29,5 +30,6 @@ TOOLSETS: tuple[Toolset, ...] = (
     messaging.TOOLSET,
     voice.TOOLSET,
     usage.TOOLSET,
+    catalog.TOOLSET,
     recordings.TOOLSET,
 )
