@@ -18,10 +18,18 @@ from plivo_mcp.config import load_settings
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.server import PlivoMCP, build_server
 
+# What the tool tests are served unless they name toolsets: the default ones plus the configuration toolsets that
+# are off by default since the catalog (issue 17) capped the default surface, so that the tests of those tools
+# and of the guard (applications are its usual subject) keep exercising them. Tests of the default surface itself
+# build their servers without this (tests/test_toolsets.py, tests/test_tool_surface.py).
+TESTED_TOOLSETS = "default,subaccounts,applications,endpoints"
+
 
 def server_for(sandbox: Sandbox, auth_id: str | None = None, auth_token: str | None = None,
                **overrides: Any) -> PlivoMCP:
     overrides.setdefault("PLIVO_MCP_RETRY_BASE_S", 0.005)  # retries back off, but tests must stay fast
+    if "PLIVO_MCP_TOOLS" not in overrides:
+        overrides.setdefault("PLIVO_MCP_TOOLSETS", TESTED_TOOLSETS)
     overrides.setdefault("PLIVO_LOOKUP_URL", sandbox.base_url)  # the sandbox serves the Lookup API's host too
     config = load_settings(PLIVO_AUTH_ID=auth_id or sandbox.auth_id,
                            PLIVO_AUTH_TOKEN=auth_token or sandbox.auth_token,

@@ -14,13 +14,16 @@ def test_demo_transcript_shows_the_session_and_both_confirmation_paths():
                           stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout
-    default_tools = sum(len(ts.tools) for ts in TOOLSETS if ts.default)
-    assert f"== {default_tools} tools over stdio against the embedded sandbox" in out
+    from plivo_mcp.demo import DEMO_TOOLSETS
+
+    names = DEMO_TOOLSETS.split(",")
+    default_tools = sum(len(ts.tools) for ts in TOOLSETS if ts.default or ts.name in names)
+    assert f"== {default_tools} tools (--toolsets {DEMO_TOOLSETS}) over stdio against the embedded sandbox" in out
     kinds = dict(re.findall(r"^  (\w+) +(read|write|guarded) ", out, flags=re.MULTILINE))
     assert len(kinds) == default_tools
     assert {name for name, kind in kinds.items() if kind == "guarded"} == {
-        "delete_subaccount", "delete_application", "delete_endpoint", "unrent_number", "buy_phone_number",
-        "send_message", "make_call", "hangup_call", "cancel_call_request"}
+        "delete_subaccount", "delete_application", "unrent_number", "buy_phone_number",
+        "send_message", "make_call", "hangup_call", "cancel_call_request", "call_operation"}
     assert 'Marked "_data"' not in out.split(">>", 1)[0]  # the table keeps to what each tool does
     for step in ("create_subaccount", "create_application", "list_subaccounts", "list_applications",
                  "get_pricing"):

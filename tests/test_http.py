@@ -25,7 +25,7 @@ from plivo_mcp.http_app import allowed_hosts_for, build_http_app, serve_http
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.server import PlivoMCP
 from tests.conftest import REPO_ROOT
-from tests.helpers import call, clean_env, server_for, serving, stop_process
+from tests.helpers import TESTED_TOOLSETS, call, clean_env, server_for, serving, stop_process
 
 pytestmark = pytest.mark.anyio
 
@@ -279,6 +279,7 @@ def replicas(sb: Sandbox, secrets: list[str]) -> Iterator[list[str]]:
             env = {**os.environ, "PLIVO_AUTH_ID": sb.auth_id, "PLIVO_AUTH_TOKEN": sb.auth_token,
                    "PLIVO_API_URL": sb.base_url, "PLIVO_MCP_HTTP_TOKEN": TOKEN,
                    "PLIVO_MCP_CONFIRM_SECRET": secret, "PLIVO_MCP_LOG_LEVEL": "warning",
+                   "PLIVO_MCP_TOOLSETS": TESTED_TOOLSETS,
                    # No Redis here: this test is about the shared key (test_scale_out.py shares single use too).
                    "PLIVO_MCP_ACCEPT_PER_PROCESS_SINGLE_USE": "1"}
             proc = subprocess.Popen(

@@ -58,12 +58,14 @@ def test_installed_wheel_runs_both_ways_with_its_prompts(installed: Path, tmp_pa
 
 @pytest.mark.slow
 async def test_installed_wheel_serves_stdio_against_its_sandbox(installed: Path, tmp_path: Path) -> None:
-    params = StdioServerParameters(command=str(installed / "plivo-mcp"), args=["serve", "--sandbox"],
+    # Every toolset: each prompt is offered when the tools it names are, and two name off-by-default ones.
+    params = StdioServerParameters(command=str(installed / "plivo-mcp"),
+                                   args=["serve", "--sandbox", "--toolsets", "all"],
                                    cwd=str(tmp_path), env={"PATH": os.environ.get("PATH", ""),
                                                            "PLIVO_MCP_LOG_LEVEL": "warning"})
     async with Client(params) as client:
         tools = {t.name for t in (await client.list_tools()).tools}
-        assert {"get_account", "list_applications", "delete_endpoint"} <= tools
+        assert {"get_account", "list_applications", "delete_endpoint", "call_operation"} <= tools
         prompts = {p.name for p in (await client.list_prompts()).prompts}
         assert prompts == {"audit_account", "estimate_campaign_cost", "investigate_call_failures",
                            "investigate_delivery_failures", "onboard_customer", "usage_review"}

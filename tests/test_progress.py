@@ -14,6 +14,7 @@ from mcp.server.mcpserver import Context
 from plivo_mcp.paging import report_progress
 from plivo_mcp.sandbox import Sandbox
 from tests.conftest import REPO_ROOT
+from tests.helpers import TESTED_TOOLSETS
 
 pytestmark = pytest.mark.anyio
 
@@ -27,7 +28,8 @@ async def test_list_all_pages_reports_progress_over_stdio_when_asked() -> None:
         for i in range(45):
             sb.store.create_application(sb.auth_id, f"app-{i:02d}", "https://example.com/answer")
         env = {**os.environ, "PLIVO_AUTH_ID": sb.auth_id, "PLIVO_AUTH_TOKEN": sb.auth_token,
-               "PLIVO_API_URL": sb.base_url, "PLIVO_MCP_LOG_LEVEL": "warning"}
+               "PLIVO_API_URL": sb.base_url, "PLIVO_MCP_LOG_LEVEL": "warning",
+               "PLIVO_MCP_TOOLSETS": TESTED_TOOLSETS}
         params = StdioServerParameters(command=sys.executable, args=["-m", "plivo_mcp", "serve"], cwd=str(REPO_ROOT),
                                        env=env)
         seen: list[tuple[float, float | None, str | None]] = []

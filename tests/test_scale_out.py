@@ -30,7 +30,7 @@ import pytest
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.sandbox.arrivals import Arrivals
 from tests.conftest import REPO_ROOT
-from tests.helpers import clean_env, stop_process
+from tests.helpers import TESTED_TOOLSETS, clean_env, stop_process
 from tests.redis_server import RedisServer, free_port
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -120,7 +120,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         env = clean_env(PLIVO_AUTH_ID=sb.auth_id, PLIVO_AUTH_TOKEN=sb.auth_token, PLIVO_API_URL=sb.base_url or "",
                         PLIVO_MCP_HTTP_TOKEN=TOKEN, PLIVO_MCP_CONFIRM_SECRET=SECRET, PLIVO_MCP_REDIS_URL=redis.url,
                         PLIVO_MCP_RATE_LIMIT=str(RATE), PLIVO_MCP_RATE_WINDOW_S=str(WINDOW_S),
-                        PLIVO_MCP_RETRY_BASE_S="0.05", PLIVO_MCP_LOG_LEVEL="info")
+                        PLIVO_MCP_RETRY_BASE_S="0.05", PLIVO_MCP_LOG_LEVEL="info",
+                        PLIVO_MCP_TOOLSETS=TESTED_TOOLSETS)
         a = Replica(env, logs / "a.log")
         b = Replica(env, logs / "b.log", workers=2)
         try:

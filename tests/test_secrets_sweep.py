@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from plivo_mcp.catalog import catalog
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.sandbox.clock import SandboxClock
 from plivo_mcp.secrets import basic_auth_form
@@ -155,6 +156,17 @@ async def test_no_secret_in_any_answer_or_log_line(log_buffer: io.StringIO) -> N
             recording_id = recordings["items"][0]["recording_id"]
             await call("get_recording", {"recording_id": recording_id})
             await call.confirmed("delete_recording", {"recording_id": recording_id})
+            # The catalog: a password inside call_operation's `arguments` is a secret like a first-class argument,
+            # refused by name without its value, and masked in any answer of an operation that takes one.
+            await call("search_operations", {"query": "endpoint password"})
+            await call("describe_operation", {"operation_id": "call.create"})
+            await call("call_operation", {"operation_id": "call.list_live"})
+            await call("call_operation", {"operation_id": "call.list_live", "arguments": {"password": NEW_PASSWORD}})
+            for op in catalog().operations.values():
+                if op.param("password") is not None and op.op_class == "write":
+                    args = {p.name: p.example for p in op.params if p.example is not None}
+                    await call.confirmed("call_operation", {"operation_id": op.id,
+                                                            "arguments": {**args, "password": CHANGED_PASSWORD}})
             get_logger().warning("sweep_probe_2", note=f"Authorization: Basic {basic_auth_form(MAIN_ID, MAIN_TOKEN)}")
         state = sb.store.snapshot()
 

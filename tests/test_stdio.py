@@ -13,7 +13,7 @@ import pytest
 
 from plivo_mcp.stdio import OVERSIZED_LINE, _Lines
 from plivo_mcp.tools import TOOLSETS
-from tests.helpers import clean_env
+from tests.helpers import TESTED_TOOLSETS, clean_env
 
 # A PlivoMCP with one extra tool that writes around the protocol: print() to stdout and a child process that
 # inherits fd 1. It also reports how many threads the server runs: the loop-native path needs none besides
@@ -98,7 +98,7 @@ async def test_an_answer_larger_than_the_pipe_buffer_arrives_whole(sb) -> None:
     for i in range(1000):
         sb.store.create_application(sb.auth_id, f"bulk-{i:04d}", f"https://voice.example.com/answer/{i}")
     env = clean_env(PLIVO_AUTH_ID=sb.auth_id, PLIVO_AUTH_TOKEN=sb.auth_token, PLIVO_API_URL=sb.base_url,
-                    PLIVO_MCP_RATE_LIMIT="100000")
+                    PLIVO_MCP_RATE_LIMIT="100000", PLIVO_MCP_TOOLSETS=TESTED_TOOLSETS)
     params = StdioServerParameters(command=sys.executable, args=["-m", "plivo_mcp"], env=env)
     async with Client(params) as client:
         result = await client.call_tool("list_applications", {"all_pages": True, "max_items": 1000,
@@ -120,7 +120,7 @@ def test_requests_in_flight_when_stdin_closes_are_answered_before_exit(stdout_ki
         json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n",
         rpc(2, "tools/list", {}),
         rpc(3, "tools/call", {"name": "get_account", "arguments": {}}),
-        rpc(4, "tools/call", {"name": "list_applications", "arguments": {"limit": 1}}),
+        rpc(4, "tools/call", {"name": "list_numbers", "arguments": {"limit": 1}}),
     ]
     out_path = tmp_path / "stdout.jsonl"
     with out_path.open("w") as out_file:
@@ -148,7 +148,8 @@ def test_a_confirmation_asked_after_stdin_closed_fails_closed_and_is_answered(sb
         json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n",
         rpc(2, "tools/call", {"name": "delete_application", "arguments": {"app_id": app_id}}),
     ]
-    env = clean_env(PLIVO_AUTH_ID=sb.auth_id, PLIVO_AUTH_TOKEN=sb.auth_token, PLIVO_API_URL=sb.base_url)
+    env = clean_env(PLIVO_AUTH_ID=sb.auth_id, PLIVO_AUTH_TOKEN=sb.auth_token, PLIVO_API_URL=sb.base_url,
+                    PLIVO_MCP_TOOLSETS=TESTED_TOOLSETS)
     proc = subprocess.run([sys.executable, "-m", "plivo_mcp", "serve"], input="".join(requests),
                           capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 0, proc.stderr

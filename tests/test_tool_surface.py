@@ -40,7 +40,7 @@ async def test_tool_names_are_exactly_the_interface():
 
 
 async def test_snapshots_match():
-    tools = await listed_tools()
+    tools = await listed_tools(PLIVO_MCP_TOOLSETS="all")  # every tool's interface, on by default or not
     if os.environ.get("UPDATE_SNAPSHOTS"):
         for stale in SNAPSHOTS.glob("*.json"):
             stale.unlink()
@@ -54,7 +54,7 @@ async def test_snapshots_match():
 
 
 async def test_every_tool_is_annotated_titled_and_described():
-    for tool in await listed_tools():
+    for tool in await listed_tools(PLIVO_MCP_TOOLSETS="all"):
         annotations = tool.get("annotations", {})
         for hint in HINTS:
             assert isinstance(annotations.get(hint), bool), f"{tool['name']} lacks {hint}"
@@ -74,7 +74,7 @@ async def test_every_tool_is_annotated_titled_and_described():
 
 
 async def test_api_constraints_are_in_the_schemas():
-    tools = {t["name"]: t["inputSchema"]["properties"] for t in await listed_tools()}
+    tools = {t["name"]: t["inputSchema"]["properties"] for t in await listed_tools(PLIVO_MCP_TOOLSETS="all")}
     assert tools["list_applications"]["limit"]["maximum"] == 20
     assert tools["list_applications"]["limit"]["minimum"] == 1
     assert tools["list_numbers"]["offset"]["minimum"] == 0
@@ -88,16 +88,21 @@ async def test_api_constraints_are_in_the_schemas():
 
 
 async def test_no_force_or_confirm_argument():
-    for tool in await listed_tools():
+    for tool in await listed_tools(PLIVO_MCP_TOOLSETS="all"):
         assert not {"force", "confirm", "confirmed"} & set(tool["inputSchema"].get("properties", {}))
 
 
 async def test_subaccount_credentials_hide_subaccount_management():
-    names = {t["name"] for t in await listed_tools(auth_id="SASANDBOXDEMO0000001")}
+    names = {t["name"] for t in await listed_tools(auth_id="SASANDBOXDEMO0000001", PLIVO_MCP_TOOLSETS="all")}
     assert not any("subaccount" in n for n in names) and "get_account" in names
 
 
 async def test_read_only_mode_lists_only_read_only_tools():
     tools = await listed_tools(read_only=True)
-    assert tools and all(t["annotations"]["readOnlyHint"] for t in tools)
-    assert {t["name"] for t in tools} == {name for name in EXPECTED_TOOLS if EVERY_TOOL[name].read_only}
+    # call_operation stays: it may write, so it is not annotated read-only, but it refuses every operation that is
+    # not a read by itself in this mode (tests/tools/test_catalog.py).
+    refuses_itself = {name for name, spec in EVERY_TOOL.items() if spec.refuses_writes_when_read_only}
+    assert refuses_itself == {"call_operation"}
+    assert tools and all(t["annotations"]["readOnlyHint"] or t["name"] in refuses_itself for t in tools)
+    assert {t["name"] for t in tools} == {name for name in EXPECTED_TOOLS
+                                         if EVERY_TOOL[name].read_only or name in refuses_itself}

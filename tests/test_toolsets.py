@@ -46,6 +46,15 @@ async def test_default_is_the_default_toolsets_in_declared_order() -> None:
     assert set(await offered(PLIVO_MCP_TOOLSETS="all")) == set(EVERY_TOOL)
 
 
+async def test_the_catalog_is_on_by_default_and_the_configuration_toolsets_are_not() -> None:
+    # The default surface reaches every operation through the catalog within 6,000 tokens
+    # (tests/test_token_budget.py); the toolsets left out stay one flag away, and their operations in the catalog.
+    assert {t.name for t in TOOLSETS if not t.default} == {"subaccounts", "applications", "endpoints", "recordings"}
+    default = set(await offered())
+    assert names_in("catalog") <= default and not names_in("subaccounts", "applications", "endpoints") & default
+    assert set(await offered(PLIVO_MCP_TOOLSETS="default,applications")) == default | names_in("applications")
+
+
 async def test_named_toolsets_and_additive_tools() -> None:
     assert set(await offered(PLIVO_MCP_TOOLSETS="account,pricing")) == names_in("account", "pricing")
     both = await offered(PLIVO_MCP_TOOLSETS="numbers", PLIVO_MCP_TOOLS="get_pricing,get_account")
@@ -58,7 +67,8 @@ async def test_named_toolsets_and_additive_tools() -> None:
 
 async def test_read_only_and_subaccount_credentials_always_win() -> None:
     read_only = await offered(PLIVO_MCP_TOOLSETS="all", PLIVO_MCP_TOOLS="delete_endpoint", read_only=True)
-    assert set(read_only) == {n for n, spec in EVERY_TOOL.items() if spec.read_only}
+    # call_operation stays in read-only mode: it refuses every operation that is not a read itself.
+    assert set(read_only) == {n for n, spec in EVERY_TOOL.items() if spec.read_only} | {"call_operation"}
     sub = await offered(auth_id="SASANDBOXDEMO0000001", PLIVO_MCP_TOOLSETS="subaccounts,account")
     assert set(sub) == names_in("account")
 

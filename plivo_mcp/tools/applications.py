@@ -163,4 +163,7 @@ TOOLSET = Toolset(
     name="applications",
     description="Applications: the voice and message URLs numbers and endpoints use.",
     tools=[list_applications, get_application, create_application, update_application, delete_application],
+    # Off by default: the default surface is read on every conversation (6,000 tokens at most, README
+    # "Tools and toolsets"); every operation stays reachable through the catalog, guarded alike.
+    default=False,
 )

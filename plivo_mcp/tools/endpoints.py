@@ -88,4 +88,7 @@ TOOLSET = Toolset(
     name="endpoints",
     description="SIP endpoints: list, create, update, delete.",
     tools=[list_endpoints, get_endpoint, create_endpoint, update_endpoint, delete_endpoint],
+    # Off by default: the default surface is read on every conversation (6,000 tokens at most, README
+    # "Tools and toolsets"); every operation stays reachable through the catalog, guarded alike.
+    default=False,
 )

@@ -141,4 +141,7 @@ TOOLSET = Toolset(
     name="subaccounts",
     description="Subaccounts: list, create, rename, enable, delete (main account only).",
     tools=[list_subaccounts, get_subaccount, create_subaccount, update_subaccount, delete_subaccount],
+    # Off by default: the default surface is read on every conversation (6,000 tokens at most, README
+    # "Tools and toolsets"); every operation stays reachable through the catalog, guarded alike.
+    default=False,
 )
