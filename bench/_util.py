@@ -46,6 +46,11 @@ def compact(data: Any) -> str:
 # What an assistant's context holds for each tool, as tools/list serves it.
 SERVED_KEYS = ("name", "title", "description", "inputSchema", "annotations")
 TARGET_AVERAGE_TOOL_TOKENS = 170
+# The default surface (default toolsets + the catalog's three tools), which reaches every operation: issue 17.
+MAX_DEFAULT_SURFACE_TOKENS = 6000
+# What the issue compares against: Twilio's generated MCP server, one tool per operation (its own README warns
+# about context size): ~79,000 tokens for 197 tools, ~400 per operation.
+TWILIO_TOOLS, TWILIO_TOKENS = 197, 79_000
 
 
 def tool_cost(tool: dict[str, Any]) -> int:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from bench._util import MAX_DEFAULT_SURFACE_TOKENS, tokens, tool_cost  # the same counting as bench/tool_surface.py
 from bench._util import TARGET_AVERAGE_TOOL_TOKENS as TARGET_AVERAGE
-from bench._util import tokens, tool_cost  # the same counting as bench/tool_surface.py
 from plivo_mcp.sandbox import Sandbox
 from tests.helpers import ok, server_for
 from tests.test_tool_surface import listed_tools
@@ -41,6 +41,13 @@ async def test_every_tool_stays_within_its_budget():
 async def test_average_tool_cost_meets_the_target():
     costs = await tool_costs()
     assert sum(costs.values()) / len(costs) <= TARGET_AVERAGE
+
+
+async def test_the_default_surface_reaches_every_operation_within_its_total():
+    # Default toolsets plus the catalog's three tools, which reach every operation of the API (issue 17).
+    costs = await tool_costs()
+    assert {"search_operations", "describe_operation", "call_operation"} <= set(costs)
+    assert sum(costs.values()) <= MAX_DEFAULT_SURFACE_TOKENS, f"default surface: {sum(costs.values())} tokens"
 
 
 @pytest.fixture
