@@ -289,14 +289,15 @@ class PlivoClient:
 
     async def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                       body: dict[str, Any] | None = None, host: Host = "api",
-                      multipart: Sequence[FormField] | None = None) -> dict[str, Any] | None:
+                      multipart: Sequence[FormField] | None = None, once: bool = False) -> dict[str, Any] | None:
         """One request. `host` picks the base URL: "api" (the account's path under PLIVO_API_URL) or "lookup"
-        (PLIVO_LOOKUP_URL/v1/). `multipart` sends the body as multipart/form-data (uploads) instead of JSON."""
+        (PLIVO_LOOKUP_URL/v1/). `multipart` sends the body as multipart/form-data (uploads) instead of JSON.
+        `once` sends a GET exactly once, as every write is (a read that is charged must not be repeated)."""
         checked_path(path)
         query = {k: _wire(v) for k, v in (params or {}).items() if v is not None}
         payload: dict[str, Any] | Sequence[FormField] = (
             multipart if multipart is not None else {k: v for k, v in (body or {}).items() if v is not None})
-        if method != "GET":
+        if method != "GET" or once:
             try:
                 return await self._send(method, path, query, payload, host)
             except _Transient as exc:

@@ -382,8 +382,11 @@ def prepare(deps: Deps, operation_id: str, arguments: dict[str, Any] | None, fie
 
 async def send(deps: Deps, request: Request) -> dict[str, Any] | None:
     try:
+        # A costly read (a number lookup is charged per query) is sent once, like a write: a retry after a lost
+        # answer could be charged again.
         return await deps.client.request(request.op.method, request.path, params=request.query,
-                                         body=request.body, host=request.op.host, multipart=request.multipart)
+                                         body=request.body, host=request.op.host, multipart=request.multipart,
+                                         once=request.op.op_class == "costly")
     except PlivoToolError as exc:
         if exc.parameter in request.values:  # Plivo's 400 names a wire name: the caller gave it in `arguments`
             exc.parameter = f"arguments.{exc.parameter}"
@@ -420,8 +423,10 @@ def shaped(request: Request, data: dict[str, Any] | None, fields: str | None) ->
             dicts = [o for o in objects if isinstance(o, dict)]
             return page_of(data, op.list_fields or default_list_fields(dicts), fields)
         return clean(data)
-    rest = {k: v for k, v in clean(data or {}).items() if k != "message"}
-    return changed(data, operation=op.id, **{**request.path_values, **rest})
+    # The ids the path named, then whatever the API answered (ids it made, state), noise dropped; the message last.
+    touched = {"operation": op.id, **request.path_values,
+               **{k: v for k, v in clean(data or {}).items() if k != "message"}}
+    return changed(data, **touched)
 
 
 # --- previews (destructive and costly operations) ------------------------------------------------------------------

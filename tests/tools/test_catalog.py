@@ -532,6 +532,34 @@ async def test_lookup_goes_to_the_lookup_host_with_the_accounts_credentials(wire
         pytest.xfail("the sandbox answers GET /v1/Number/{number} once the generic-sandbox branch is merged")
 
 
+async def test_a_costly_read_is_sent_once_even_when_it_fails_transiently(wired):
+    sb, recorder = wired
+    request = {"operation_id": "lookup.get", "arguments": {"number": TO_US, "type": "carrier"}}
+    async with Client(server_for(sb)) as client:
+        token = (await ok(client, "call_operation", request))["confirmation_token"]
+        sb.faults.push_statuses([503, 503, 503], methods={"GET"})  # a plain read would be retried through these
+        error = await err(client, "call_operation", {**request, "confirmation_token": token})
+        assert error["code"] == "upstream_error" and error["status"] == 503
+        reads = await ok(client, "call_operation", {"operation_id": "call.list_live"})  # 2 faults left: retried
+    assert [r["path"] for r in recorder.requests].count(f"/v1/Number/{TO_US}") == 1
+    assert reads["calls"] == [] and len(recorder.requests) == 4
+
+
+async def test_per_request_subaccount_credentials_hide_main_account_operations(extra_operations, sb):
+    from tests.test_http import http_server, mcp_client
+
+    extra_operations(SUBACCOUNT_LIST)
+    sa, sa_token = sb.store.create_subaccount(sb.auth_id, "Tenant")
+    with http_server(sb, PLIVO_MCP_ALLOW_REQUEST_CREDENTIALS=True) as (url, _):
+        async with mcp_client(url, headers={"X-Plivo-Auth-Id": sa, "X-Plivo-Auth-Token": sa_token}) as tenant:
+            listed = await ok(tenant, "search_operations", {"resource": "testonly"})
+            error = await err(tenant, "call_operation", {"operation_id": "testonly.subaccount_list"})
+        async with mcp_client(url) as main:
+            main_listed = await ok(main, "search_operations", {"resource": "testonly"})
+    assert listed["operations"] == [] and error["code"] == "tool_unavailable" and "main-account" in error["error"]
+    assert main_listed["operations"][0].startswith("testonly.subaccount_list")
+
+
 async def test_first_class_preview_mapping_matches_the_tools():
     # The previews reused for catalog operations take the tool's own parameter names.
     import inspect
