@@ -178,15 +178,16 @@ def test_every_tool_named_is_a_real_tool(cat: Catalog) -> None:
     assert len({op.tool for op in cat.operations.values() if op.tool}) >= 25
 
 
-def _value_problems(param: Param, value: Any) -> list[str]:
-    """Why `value` is not valid for `param` by the catalog's own constraints (empty: it is)."""
+def _value_problems(param: Param, given: object) -> list[str]:
+    """Why `given` is not valid for `param` by the catalog's own constraints (empty: it is)."""
     python_types: dict[str, tuple[type, ...]] = {
         "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,), "array": (list,),
         "object": (dict,), "file": (dict,)}
     out = []
-    if not isinstance(value, python_types[param.type]) or (param.type in ("integer", "number")
-                                                           and isinstance(value, bool)):
-        return [f"{value!r} is not a {param.type}"]
+    if not isinstance(given, python_types[param.type]) or (param.type in ("integer", "number")
+                                                           and isinstance(given, bool)):
+        return [f"{given!r} is not a {param.type}"]
+    value: Any = given  # of the type the checks below need
     if param.enum is not None and value not in param.enum:
         out.append(f"{value!r} not in {param.enum}")
     if param.pattern is not None and not re.search(param.pattern, value):
