@@ -8,6 +8,7 @@ from mcp import Client
 
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.sandbox.clock import SandboxClock
+from plivo_mcp.shaping import records, utc_basic
 from tests.helpers import err, ok, server_for
 from tests.test_guard import answering, two_step
 
@@ -117,21 +118,27 @@ async def test_list_calls_filters(history):
 async def check_list_calls(client):
     page = await ok(client, "list_calls", {"limit": 20})
     assert page["page"]["returned"] == 20 and page["page"]["next_offset"] == 20
-    item = page["items"][0]
+    item = records(page)[0]
     assert set(item) <= {"call_uuid", "end_time", "call_direction", "from_number", "to_number", "bill_duration",
                          "total_amount", "hangup_cause_name"}
     inbound = await ok(client, "list_calls", {"direction": "inbound", "fields": "hangup_source"})
-    assert inbound["items"] and all(i["call_direction"] == "inbound" and "hangup_source" in i
-                                    for i in inbound["items"])
+    assert records(inbound) and all(i["call_direction"] == "inbound" and "hangup_source" in i
+                                    for i in records(inbound))
     long = await ok(client, "list_calls", {"min_bill_duration": 300})
-    assert long["items"] and all(i["bill_duration"] >= 300 for i in long["items"])
+    assert records(long) and all(i["bill_duration"] >= 300 for i in records(long))
     busy = await ok(client, "list_calls", {"hangup_cause_code": 3010})
-    assert all(i["hangup_cause_name"] == "Busy Line" for i in busy["items"])
-    newest = page["items"][0]["end_time"]
-    end = dt.datetime.fromisoformat(newest)
+    assert all(i["hangup_cause_name"] == "Busy Line" for i in records(busy))
+    newest = records(page)[0]
+    cdr = await ok(client, "get_call", {"call_uuid": newest["call_uuid"]})
+    assert newest["end_time"] == utc_basic(cdr["end_time"]) and newest["end_time"].endswith("Z")  # same instant
+    end = dt.datetime.fromisoformat(newest["end_time"])
     window = await ok(client, "list_calls", {"ended_after": (end - dt.timedelta(seconds=1)).isoformat(),
                                              "ended_before": (end + dt.timedelta(seconds=1)).isoformat()})
-    assert page["items"][0]["call_uuid"] in [i["call_uuid"] for i in window["items"]]
+    assert newest["call_uuid"] in [i["call_uuid"] for i in records(window)]
+    # a time copied from a list, as it is written there, is a filter read as that instant (an hour off either
+    # way would find more calls, or none)
+    since_newest = await ok(client, "list_calls", {"ended_after": newest["end_time"]})
+    assert [i["call_uuid"] for i in records(since_newest)] == [newest["call_uuid"]]
     error = await err(client, "list_calls", {"ended_after": "2026-01-02T00:00:00", "ended_before": "2026-01-01"})
     assert error["parameter"] == "ended_after"
     error = await err(client, "list_calls", {"ended_after": "yesterday"})
@@ -146,14 +153,14 @@ async def check_list_calls(client):
 async def test_list_live_and_queued_calls(client, sb):
     call_uuid = await placed(client)
     queued = await ok(client, "list_live_calls", {"status": "queued"})
-    assert [i["call_uuid"] for i in queued["items"]] == [call_uuid]
-    assert (await ok(client, "list_live_calls"))["items"] == []
+    assert [i["call_uuid"] for i in records(queued)] == [call_uuid]
+    assert records(await ok(client, "list_live_calls")) == []
     sb.clock.advance(10)
     live = await ok(client, "list_live_calls", {"to_number": LONG[:4]})
-    (item,) = live["items"]
+    (item,) = records(live)
     assert item["call_status"] == "in-progress" and item["to"] == LONG and item["from"] == FROM
     assert item["session_start"] and isinstance(item["duration_so_far_s"], int)
-    assert (await ok(client, "list_live_calls", {"to_number": "44"}))["items"] == []
+    assert records(await ok(client, "list_live_calls", {"to_number": "44"})) == []
 
 
 async def test_hangup_previews_parties_then_ends_the_call(client, sb):
