@@ -106,4 +106,7 @@ async def test_recording_deleted_after_the_preview_is_refused_cleanly(client, sb
     before = sb.store.snapshot()
     error = await err(client, "delete_recording", {"recording_id": recording_id,
                                                    "confirmation_token": preview["confirmation_token"]})
-    assert error["code"] == "not_found" and sb.store.snapshot() == before
+    # what was confirmed no longer exists: the state changed since the preview (asked afresh it is not_found)
+    assert error["code"] == "state_changed" and error["now"] == "not_found" and error["parameter"] == "recording_id"
+    assert sb.store.snapshot() == before
+    assert (await err(client, "delete_recording", {"recording_id": recording_id}))["code"] == "not_found"

@@ -5,11 +5,13 @@ from decimal import Decimal
 
 import pytest
 from mcp import Client
+from mcp.types import ElicitResult
 
 from plivo_mcp.sandbox import Sandbox
+from plivo_mcp.sandbox.arrivals import Arrivals
 from plivo_mcp.sandbox.clock import SandboxClock
 from plivo_mcp.shaping import records, utc_basic
-from tests.helpers import err, ok, server_for
+from tests.helpers import call, err, ok, server_for
 from tests.test_guard import answering, two_step
 
 pytestmark = pytest.mark.anyio
@@ -39,9 +41,17 @@ def credit(sb: Sandbox) -> Decimal:
 @pytest.fixture
 def sb():
     """A sandbox whose clock moves only when a test advances it: the lifecycle steps are seconds apart, so a
-    slow run must not see a queued call ring or a ringing call answer on its own."""
-    with Sandbox(db=":memory:", clock=SandboxClock(start=dt.datetime.now())) as sandbox:
+    slow run must not see a queued call ring or a ringing call answer on its own. Its app records the method of
+    every request (`deletes`)."""
+    sandbox = Sandbox(db=":memory:", clock=SandboxClock(start=dt.datetime.now()))
+    sandbox.app = Arrivals(sandbox.app)  # type: ignore[assignment]  # every request still reaches the sandbox
+    with sandbox:
         yield sandbox
+
+
+def deletes(sb: Sandbox) -> int:
+    """DELETE requests the sandbox has received (hang-ups and cancels)."""
+    return list(sb.app.methods).count("DELETE")  # type: ignore[attr-defined]
 
 
 async def placed(client: Client, to: str = LONG) -> str:
@@ -175,20 +185,50 @@ async def test_hangup_previews_parties_then_ends_the_call(client, sb):
     assert cdr["hangup_source"] == "API Request"
 
 
-async def test_hangup_of_a_call_that_ended_is_a_clear_answer(client, sb):
+async def test_hangup_of_a_call_that_ended_since_the_preview_is_state_changed(client, sb):
     call_uuid = await placed(client, TO_US)
     sb.clock.advance(6)
     preview = await ok(client, "hangup_call", {"call_uuid": call_uuid})
     sb.clock.advance(120)  # it ends while the person reads the preview
     before = state(sb)
-    error = await err(client, "hangup_call", {"call_uuid": call_uuid,
-                                              "confirmation_token": preview["confirmation_token"]})
-    assert error["code"] == "call_ended" and "Normal Hangup" in error["error"]
-    assert state(sb) == before
-    error = await err(client, "hangup_call", {"call_uuid": call_uuid})  # asked afresh: the same answer
+    is_error, body = await call(client, "hangup_call", {"call_uuid": call_uuid,
+                                                        "confirmation_token": preview["confirmation_token"]})
+    error = body["error"]
+    assert is_error and error["code"] == "state_changed" and error["now"] == "call_ended"
+    assert "ended at" in error["error"] and "Normal Hangup" in error["error"] and error["parameter"] == "call_uuid"
+    assert body["_data"] == "untrusted"  # the cause is the account's text
+    assert deletes(sb) == 0 and state(sb) == before
+    # Asked afresh, with no preview behind it: the call simply ended.
+    error = await err(client, "hangup_call", {"call_uuid": call_uuid})
     assert error["code"] == "call_ended" and error["parameter"] == "call_uuid"
     error = await err(client, "hangup_call", {"call_uuid": "00000000-0000-4000-8000-000000000000"})
     assert error["code"] == "not_found"
+    assert deletes(sb) == 0 and state(sb) == before
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_hangup_of_a_call_that_ends_while_the_person_is_asked_is_state_changed(sb, mode):
+    async with Client(server_for(sb)) as plain:
+        call_uuid = await placed(plain, TO_US)
+    sb.clock.advance(6)
+    asked: list[str] = []
+    after_the_end: list[dict] = []
+
+    async def answer_once_it_ended(context, params) -> ElicitResult:
+        asked.append(params.message)
+        sb.clock.advance(120)  # the call ends while the dialog is open
+        after_the_end.append(state(sb))
+        return ElicitResult(action="accept", content={"confirm": TO_US})
+
+    async with Client(server_for(sb), mode=mode, elicitation_callback=answer_once_it_ended) as c:
+        is_error, body = await call(c, "hangup_call", {"call_uuid": call_uuid})
+    error = body["error"]
+    assert is_error and error["code"] == "state_changed" and error["now"] == "call_ended", body
+    assert "ended at" in error["error"] and "Normal Hangup" in error["error"] and body["_data"] == "untrusted"
+    assert len(asked) == 1 and f"Type {TO_US} to confirm" in asked[0]  # asked once, about the live call
+    assert deletes(sb) == 0 and state(sb) == after_the_end[0]
+    cdr = next(c for c in calls_of(sb) if c["call_uuid"] == call_uuid)
+    assert cdr["cause_source"] != "API Request"  # it ended on its own, not by this tool
 
 
 async def test_hangup_of_a_call_answered_after_the_preview_is_state_changed(client, sb):
@@ -223,6 +263,17 @@ async def test_cancel_of_a_ringing_call_points_to_hangup(client, sb):
     error = await err(client, "cancel_call_request", {"request_uuid": call_uuid})
     assert error["code"] == "wrong_state" and "hangup_call" in error["hint"]
     assert sb.store.snapshot() == before
+
+
+async def test_cancel_of_a_request_that_rang_since_the_preview_is_state_changed(client, sb):
+    call_uuid = await placed(client)
+    preview = await ok(client, "cancel_call_request", {"request_uuid": call_uuid})
+    sb.clock.advance(3)  # queued no more: it is ringing
+    before = state(sb)
+    error = await err(client, "cancel_call_request", {"request_uuid": call_uuid,
+                                                      "confirmation_token": preview["confirmation_token"]})
+    assert error["code"] == "state_changed" and error["now"] == "wrong_state" and "hangup_call" in error["hint"]
+    assert deletes(sb) == 0 and state(sb) == before
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
