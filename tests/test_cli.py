@@ -15,6 +15,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from plivo_mcp.shaping import records
 from tests.helpers import clean_env, ok
 
 
@@ -60,7 +61,7 @@ async def test_serve_sandbox_with_db_keeps_state_across_sessions(tmp_path: Path)
         created = await ok(first, "create_subaccount", {"name": "Kept Across Sessions"})
     async with Client(params) as second:
         listed = await ok(second, "list_subaccounts", {})
-    assert created["auth_id"] in {item["auth_id"] for item in listed["items"]}
+    assert created["auth_id"] in {item["auth_id"] for item in records(listed)}
 
 
 def test_serve_db_without_sandbox_or_unopenable_is_a_configuration_error(tmp_path: Path) -> None:
