@@ -3,7 +3,7 @@
 Same sandbox, same data, same run: a page of 20 applications, of 20 subaccounts, of 20 numbers, of 20 messages,
 of 20 call records (the sandbox's seeded history), and US pricing, fetched once raw (the API body, compact as
 Plivo sends it) and once through the MCP tool (the text block the assistant reads). Also checks that every id,
-name and state in the raw page is still in the answer.
+name, state and time in the raw page is still in the answer, in the row for its object.
 
     python bench/answer_cost.py
 """
@@ -26,9 +26,9 @@ CASES: list[tuple[str, str, dict[str, Any], str, dict[str, Any], tuple[str, ...]
     ("page of 20 numbers", "list_numbers", {"limit": 20}, "Number/", {"limit": 20},
      ("number", "alias", "application")),
     ("page of 20 messages (MDRs)", "list_messages", {"limit": 20}, "Message/", {"limit": 20},
-     ("message_uuid", "message_state", "to_number")),  # error_code "000" (delivered) is left out
+     ("message_uuid", "message_time", "message_state", "to_number", "error_code")),
     ("page of 20 call records", "list_calls", {"limit": 20}, "Call/", {"limit": 20},
-     ("call_uuid", "to_number", "hangup_cause_name")),
+     ("call_uuid", "end_time", "to_number", "bill_duration", "total_amount", "hangup_cause_name")),
     ("US pricing", "get_pricing", {"country_iso": "US"}, "Pricing/", {"country_iso": "US"}, ()),
 ]
 TARGETS = {"US pricing": 8.0}
@@ -53,16 +53,19 @@ def seed(sb: Any) -> None:
 
 
 def kept(raw: dict[str, Any], answer: dict[str, Any], fields: tuple[str, ...]) -> str:
-    """Every raw object's id/name/state value appears in the answer (links may be shortened to the bare id)."""
-    text = json.dumps(answer)
+    """Every raw object's id/name/state/time value is in the answer's row for it (a link shortened to the bare id,
+    a time as the same instant in UTC, a value shared by every row stated once)."""
+    from plivo_mcp.shaping import compact_links, records, utc_basic
+
+    objects, rows = raw.get("objects") or [], records(answer)
+    if len(rows) != len(objects):
+        return f"NO ({len(rows)} rows for {len(objects)} objects)"
     missing = 0
-    for obj in raw.get("objects") or []:
+    for obj, row in zip(objects, rows, strict=True):
         for field in fields:
             value = obj.get(field)
-            if value is None:
-                continue
-            shown = json.dumps(value if not isinstance(value, str) else value.rstrip("/").rsplit("/", 1)[-1])
-            if shown not in text:
+            if value is not None and row.get(field) != (utc_basic(value) if field.endswith("_time")
+                                                        else compact_links(value)):
                 missing += 1
     return "yes" if missing == 0 else f"NO ({missing} missing)"
 

@@ -22,6 +22,8 @@ from typing import Any
 from _http import cpu_seconds
 from _util import RawStdio, SandboxProcess, serve_command, server_env, spread, table
 
+from plivo_mcp.shaping import records
+
 APPS, PAGE, LATENCY_MS = 400, 20, 50
 RATE_LIMIT, RATE_WINDOW_S = 300, 5.0
 TARGET, TARGET_CPU_US = 5.0, 100
@@ -59,7 +61,7 @@ def mcp_all_pages(peer: RawStdio, run: int) -> tuple[float, float, int]:
     elapsed = time.perf_counter() - t0
     cpu = cpu_seconds(peer.proc.pid) - cpu0
     assert not result.get("isError"), result["content"]
-    items = result["structuredContent"]["items"]
+    items = records(result["structuredContent"])
     assert len({i["app_id"] for i in items}) == APPS, "duplicates or gaps"
     return elapsed, cpu, len(progress)
 

@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from plivo_mcp.shaping import records
+
 TOKEN_SHOWN = 12  # characters of a confirmation token the transcript shows; the rest is noise to a reader
 # The default toolsets plus the two the story needs that are off by default (a customer's subaccount and its
 # application): the operator's --toolsets, shown in the transcript's first line.
@@ -113,7 +115,7 @@ async def _messaging(call: Any) -> None:
     print("\n== Messaging: a number to send from (buying is guarded too), then a message whose cost is previewed "
           "from live pricing and the account's credit before anything is sent.")
     found = await call("search_phone_numbers", {"country_iso": "US", "type": "fixed", "limit": 1})
-    number = found["items"][0]["number"]
+    number = records(found)[0]["number"]
     buy = await call("buy_phone_number", {"number": number})
     await call("buy_phone_number", {"number": number, "confirmation_token": buy["confirmation_token"]})
     args = {"src": number, "dst": ["14155550123", "447700900123"], "text": "Your table for 2 is booked for 8pm."}
@@ -169,7 +171,7 @@ async def _asking_session(db: Path) -> None:
         print("\n== The same kind of delete from a client that can ask the person (elicitation): the person reads "
               "the preview and must type the application's name. This is the human-in-the-loop path.")
         listed = answer_of(await client.call_tool("list_applications", {"app_name": "acme_old"}))
-        (old,) = listed["items"]
+        (old,) = records(listed)
         answer = old["app_name"]
         print(f"\n>> delete_application {json.dumps({'app_id': old['app_id']})}")
         result = await client.call_tool("delete_application", {"app_id": old["app_id"]})

@@ -102,7 +102,10 @@ class Guard:
         caps = ctx.client_capabilities
         if caps is None or caps.elicitation is None:
             return NotAsked()
-        preview = await _preview(spec, deps_for(ctx), args)
+        # From 2026-07-28 the resolver runs again when the client returns the person's answer: a preview that
+        # fails then is a change since the preview the person answered.
+        answering = bool(ctx.input_responses)
+        preview = await _preview(spec, deps_for(ctx), args, since_shown=answering)
         stash(ctx, _PREVIEW_KEY, preview)  # the body re-checks the state against exactly this preview
         return Elicit(render_preview(spec.name, preview), Confirmation)
 
@@ -135,7 +138,7 @@ class Guard:
             raise PlivoToolError("not_confirmed", f"The confirmation typed does not match "
                                  f"{shown['confirm_with']!r}; nothing was done.", account_text=True,
                                  hint="Ask the person again.")
-        fresh = await _preview(spec, deps, args)
+        fresh = await _preview(spec, deps, args, since_shown=True)
         if digest(fresh) != digest(shown):
             raise PlivoToolError("state_changed", "The account changed after the preview was shown; nothing was "
                                  "done.", preview=fresh, account_text=True, hint="Show the new preview and ask again.")
@@ -161,7 +164,7 @@ class Guard:
         if not await self.used.reserve(claims["nonce"], claims["exp"]):
             raise _bad_token("it has already been used")
         try:
-            preview = await _preview(spec, deps, args)
+            preview = await _preview(spec, deps, args, since_shown=True)
         except BaseException:
             await self.used.release(claims["nonce"])  # nothing was done: the person may confirm again
             raise
@@ -251,9 +254,25 @@ def _bad_token(why: str) -> PlivoToolError:
                           hint="Call again without confirmation_token to get a fresh preview and token.")
 
 
-async def _preview(spec: ToolSpec, deps: Deps, args: dict[str, Any]) -> dict[str, Any]:
+# What a preview raises when the object it describes is gone or no longer in the state it acts on (a deleted
+# application, a call that ended, a queued call that started ringing).
+_GONE = frozenset({"not_found", "call_ended", "wrong_state"})
+
+
+async def _preview(spec: ToolSpec, deps: Deps, args: dict[str, Any], since_shown: bool = False) -> dict[str, Any]:
+    """The tool's preview from live state. `since_shown`: at confirmation, when a preview was already shown; the
+    object having gone since is then `state_changed` (what was confirmed no longer exists), not the first-call
+    answer (`not_found`, `call_ended`, `wrong_state`) that reads as if the assistant had asked for nothing."""
     assert spec.preview is not None, f"{spec.name} is not guarded"
-    return await spec.preview(deps, **args)
+    try:
+        return await spec.preview(deps, **args)
+    except PlivoToolError as exc:
+        if not since_shown or exc.code not in _GONE:
+            raise
+        why = exc.message.removesuffix("; nothing was done.").rstrip(".")
+        raise PlivoToolError("state_changed", f"The account changed since the preview: {why}; nothing was done.",
+                             parameter=exc.parameter, account_text=True, now=exc.code,
+                             hint=exc.hint or "Nothing is left to confirm; look at the current state first.") from exc
 
 
 def guard_parameters(spec: ToolSpec) -> list[inspect.Parameter]:

@@ -2,7 +2,8 @@
 
 Three nets, none of which a caller can widen for anyone but itself:
 - by structure: the value of every key that carries a secret (auth tokens, passwords, ...) is masked, whatever
-  its length, and so is everything nested under such a key;
+  its length, and so is everything nested under such a key; in a list answer's table (`columns` + `rows`, see
+  plivo_mcp/shaping.py `table`) a column named like such a key is masked in every row;
 - the operator's own credentials (from the configuration, never from a request), and their Basic-auth form, are
   masked wherever they show up inside any string, in every answer and log line;
 - the credentials of *this* request (its X-Plivo-Auth-Token, a password argument, a secret an upstream answer
@@ -139,7 +140,12 @@ def mask_secrets(data: Any, *, reveal: bool = False) -> Any:
 
 def _mask(data: Any) -> Any:
     if isinstance(data, dict):
-        return {key: _mask_all(value) if _is_secret_key(key) else _mask(value) for key, value in data.items()}
+        masked = {key: _mask_all(value) if _is_secret_key(key) else _mask(value) for key, value in data.items()}
+        secret = _secret_columns(data)
+        if secret:
+            masked["rows"] = [[_mask_all(v) if j in secret else _mask(v) for j, v in enumerate(row)]
+                              for row in data["rows"]]
+        return masked
     if isinstance(data, list | tuple):
         return [_mask(v) for v in data]
     if isinstance(data, str):
@@ -158,6 +164,14 @@ def _mask_all(value: Any) -> Any:
     return value
 
 
+def _secret_columns(table: dict[Any, Any]) -> set[int]:
+    """The positions of secret columns when `table` is a table (`columns` names, `rows` lists); else none."""
+    columns, rows = table.get("columns"), table.get("rows")
+    if not isinstance(columns, list) or not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        return set()
+    return {j for j, name in enumerate(columns) if _is_secret_key(name)}
+
+
 def _learn_keyed(data: Any) -> None:
     """A secret an answer carries under its key may also stand elsewhere in the same answer (an echo in a
     message, say): mask it there too, for this request only."""
@@ -168,6 +182,8 @@ def _learn_keyed(data: Any) -> None:
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
+            for j in _secret_columns(item):
+                found.extend(row[j] for row in item["rows"] if j < len(row) and isinstance(row[j], str))
             for key, value in item.items():
                 if _is_secret_key(key) and isinstance(value, str):
                     found.append(value)

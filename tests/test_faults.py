@@ -19,6 +19,7 @@ from plivo_mcp.client import UnsafePathSegment
 from plivo_mcp.core.answers import name_unsafe_argument
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.server import PlivoMCP
+from plivo_mcp.shaping import records
 from tests.helpers import call, clean_answer, err, inject, ok, record_sleeps, server_for, talk_to_mock
 
 pytestmark = pytest.mark.anyio
@@ -155,7 +156,7 @@ async def test_account_text_is_marked_as_data(served, sb: Sandbox) -> None:
     assert next(iter(got)) == "_data" and got["_data"] == "untrusted"
     assert got["name"] == injected  # kept verbatim: data, usable as an argument
     listed = await ok(client, "list_subaccounts", {})
-    assert listed["_data"] == "untrusted" and listed["items"][0]["name"] == injected
+    assert listed["_data"] == "untrusted" and records(listed)[0]["name"] == injected
     created = await ok(client, "create_application", {"app_name": "plain", "answer_url": "https://e.com/a"})
     # A write's answer carries Plivo's own text too (its message): marked like every other answer.
     assert created["_data"] == "untrusted" and created["app_name"] == "plain"

@@ -14,6 +14,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import ElicitResult, ErrorData
 
 from plivo_mcp.sandbox import Sandbox
+from plivo_mcp.shaping import records
 from tests.helpers import call, err, ok, server_for
 
 pytestmark = pytest.mark.anyio
@@ -356,7 +357,7 @@ async def test_subaccount_credentials_cannot_manage_subaccounts(sb):
         error = await err(c, "delete_subaccount", {"subaccount_id": ids["sa"], "cascade": True})
         assert error["code"] == "tool_unavailable"
         apps = await ok(c, "list_applications")
-        assert [a["app_id"] for a in apps["items"]] == [ids["sub_app"]]
+        assert [a["app_id"] for a in records(apps)] == [ids["sub_app"]]
         # the guard works for a subaccount's own resources too
         preview = await ok(c, "delete_endpoint", {"endpoint_id": ids["sub_ep"]})
         assert preview["status"] == "confirmation_required"

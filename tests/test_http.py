@@ -24,6 +24,7 @@ from mcp import Client
 from plivo_mcp.http_app import allowed_hosts_for, build_http_app, serve_http
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.server import PlivoMCP
+from plivo_mcp.shaping import records
 from tests.conftest import REPO_ROOT
 from tests.helpers import TESTED_TOOLSETS, call, clean_env, server_for, serving, stop_process
 
@@ -183,7 +184,7 @@ async def test_authenticated_client_lists_and_calls_tools(sb: Sandbox, mode: str
             assert not is_error and account["auth_id"] == sb.auth_id
             assert sb.auth_token not in json.dumps(account)
             is_error, apps = await call(client, "list_applications", {"limit": 5})
-            assert not is_error and [a["app_name"] for a in apps["items"]] == ["http-app"]
+            assert not is_error and [a["app_name"] for a in records(apps)] == ["http-app"]
             is_error, bad = await call(client, "get_pricing", {"country_iso": "usa"})
             assert is_error and bad["error"]["code"] == "invalid_argument"
             prompts = {p.name for p in (await client.list_prompts()).prompts}

@@ -12,6 +12,7 @@ from mcp import Client
 
 from plivo_mcp.paging import MAX_IN_FLIGHT, fetch_pages
 from plivo_mcp.sandbox import Sandbox
+from plivo_mcp.shaping import records
 from tests.helpers import err, ok, server_for
 
 pytestmark = pytest.mark.anyio
@@ -48,7 +49,7 @@ def sb() -> Iterator[Sandbox]:
 
 
 def names(answer: dict[str, Any]) -> list[str]:
-    return [item["app_name"] for item in answer["items"]]
+    return [item["app_name"] for item in records(answer)]
 
 
 NEWEST_FIRST = [f"app-{i:02d}" for i in reversed(range(SEEDED))]
@@ -58,7 +59,7 @@ async def test_all_pages_returns_every_item_newest_first_without_duplicates(clie
     before = sb.request_count
     answer = await ok(client, "list_applications", {"all_pages": True})
     assert names(answer) == NEWEST_FIRST
-    assert len({item["app_id"] for item in answer["items"]}) == SEEDED
+    assert len({item["app_id"] for item in records(answer)}) == SEEDED
     assert answer["page"]["returned"] == SEEDED and answer["page"]["total_count"] == SEEDED
     assert answer["page"]["next_offset"] is None
     assert sb.request_count - before == 3  # pages of 20, 20 and 5
@@ -113,7 +114,7 @@ async def test_other_list_tools_take_all_pages(sb: Sandbox):
     async with Client(server_for(sb)) as c:
         endpoints = await ok(c, "list_endpoints", {"all_pages": True})
         assert endpoints["page"]["returned"] == 23 and endpoints["page"]["next_offset"] is None
-        assert [e["alias"] for e in endpoints["items"]] == [f"alias {i}" for i in reversed(range(23))]
+        assert [e["alias"] for e in records(endpoints)] == [f"alias {i}" for i in reversed(range(23))]
         for i in range(6):  # more than max_items of each, so the cap has something to cut
             sb.store.create_subaccount(sb.auth_id, f"tenant {i}")
             sb.store.rent_number(sb.auth_id, alias=f"line {i}")
@@ -194,4 +195,4 @@ async def test_without_total_count_pages_are_followed_one_by_one():
 
 async def test_offset_past_the_end_is_an_empty_last_page(client: Client):
     answer = await ok(client, "list_applications", {"all_pages": True, "offset": 100})
-    assert answer["items"] == [] and answer["page"]["next_offset"] is None and answer["page"]["total_count"] == SEEDED
+    assert records(answer) == [] and answer["page"]["next_offset"] is None and answer["page"]["total_count"] == SEEDED

@@ -14,6 +14,7 @@ import pytest
 from mcp import Client
 
 from plivo_mcp.sandbox import Sandbox
+from plivo_mcp.shaping import records
 from tests.helpers import call, err, ok
 
 pytestmark = pytest.mark.anyio
@@ -182,4 +183,4 @@ async def test_offset_has_an_upper_bound(client: Client) -> None:
     error = await err(client, "list_applications", {"offset": 100001})
     assert error["code"] == "invalid_argument" and error["parameter"] == "offset"
     page = await ok(client, "list_applications", {"offset": 100000})
-    assert page["items"] == [] and page["page"]["offset"] == 100000
+    assert records(page) == [] and page["page"]["offset"] == 100000

@@ -22,6 +22,7 @@ from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.sandbox.clock import SandboxClock
 from plivo_mcp.secrets import basic_auth_form
 from plivo_mcp.server import EVERY_TOOL
+from plivo_mcp.shaping import records
 from tests.helpers import server_for
 
 pytestmark = pytest.mark.anyio
@@ -128,7 +129,7 @@ async def test_no_secret_in_any_answer_or_log_line(log_buffer: io.StringIO) -> N
             await call("get_number", {"number": number})
             await call("update_number", {"number": number, "alias": "reception"})
             found = await call("search_phone_numbers", {"country_iso": "US", "limit": 1})
-            await call.confirmed("buy_phone_number", {"number": found["items"][0]["number"]})
+            await call.confirmed("buy_phone_number", {"number": records(found)[0]["number"]})
             sent = await call.confirmed("send_message", {"src": number, "dst": ["14155550123"], "text": "sweep",
                                                          "type": "mms", "media_urls": ["https://e.com/a.png"]})
             await call("get_message", {"message_uuid": sent["message_uuid"][0]})
@@ -153,7 +154,7 @@ async def test_no_secret_in_any_answer_or_log_line(log_buffer: io.StringIO) -> N
             await call("list_calls", {"fields": "all"})
             await call("get_usage")
             recordings = await call("list_recordings", {"fields": "all"})
-            recording_id = recordings["items"][0]["recording_id"]
+            recording_id = records(recordings)[0]["recording_id"]
             await call("get_recording", {"recording_id": recording_id})
             await call.confirmed("delete_recording", {"recording_id": recording_id})
             # The catalog: a password inside call_operation's `arguments` is a secret like a first-class argument,

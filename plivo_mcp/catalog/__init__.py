@@ -61,6 +61,10 @@ class Operation:
     params: tuple[Param, ...] = ()
     host: Host = "api"  # api: {PLIVO_API_URL}/v1/Account/{auth_id}/ ; lookup: {PLIVO_LOOKUP_URL}/v1/
     fixed_query: dict[str, str] = field(default_factory=dict)  # always sent, e.g. {"status": "live"}
+    # Always sent in the body: what tells two operations on one method and path apart (a powerpack's
+    # buy_add_number is add_number plus {"rent": "true"}) or what the API needs beyond the path (starting a
+    # multi-party call is {"status": "active"}). Never a caller's parameter.
+    fixed_body: dict[str, Any] = field(default_factory=dict)
     multipart: bool = False  # sent as multipart/form-data (file uploads) rather than JSON
     sdk: str | None = None  # the plivo-python method, as OPERATIONS.md names it, e.g. "calls.play"
     tool: str | None = None  # the first-class tool that does the same, when there is one
@@ -111,6 +115,7 @@ def _operation(raw: dict[str, Any]) -> Operation:
         id=raw["id"], resource=raw["resource"], summary=raw["summary"], method=method, path=path,
         op_class=raw["class"], params=tuple(_param(p, method, path) for p in raw.get("params", ())),
         host=raw.get("host", "api"), fixed_query=dict(raw.get("fixed_query", {})),
+        fixed_body=dict(raw.get("fixed_body", {})),
         multipart=raw.get("multipart", False), sdk=raw.get("sdk"), tool=raw.get("tool"),
         main_account_only=raw.get("main_account_only", False), cost_note=raw.get("cost_note"),
         list_fields=tuple(raw.get("list_fields", ())))

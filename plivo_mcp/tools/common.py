@@ -7,6 +7,7 @@ decorator, answers, schema trimming) is beneath this, in plivo_mcp/core/.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -53,6 +54,18 @@ def matching(pattern: str, what: str) -> AfterValidator:
         return value
 
     return AfterValidator(check)
+
+
+# List answers give times in ISO 8601 basic form (plivo_mcp/shaping.py `utc_basic`); pydantic reads only the
+# extended form, so a time copied from a list into a filter is read here first.
+_ISO_BASIC = re.compile(r"^\d{8}T\d{6}(\.\d{1,6})?(Z|[+-]\d\d(:?\d\d)?)?$")
+
+
+def iso_basic_datetime(value: Any) -> Any:
+    """A datetime in ISO 8601 basic form (`20261129T131206Z`) as a datetime; anything else unchanged."""
+    if isinstance(value, str) and _ISO_BASIC.match(value):
+        return dt.datetime.fromisoformat(value)
+    return value
 
 
 def _printable_name(value: str) -> str:

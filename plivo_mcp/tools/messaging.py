@@ -11,14 +11,14 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from plivo_mcp.core.deps import Deps
 from plivo_mcp.core.spec import Toolset, tool
 from plivo_mcp.errors import PlivoToolError, invalid_argument
-from plivo_mcp.shaping import changed, clean
+from plivo_mcp.shaping import changed, clean, table
 from plivo_mcp.sms import country_of, encoding_of, too_long, units_of
-from plivo_mcp.tools.common import get_named, matching
+from plivo_mcp.tools.common import get_named, iso_basic_datetime, matching
 from plivo_mcp.tools.listing import ListPage
 from plivo_mcp.tools.numbers import digits
 
@@ -39,7 +39,8 @@ Recipients = Annotated[list[Phone], Field(min_length=1, max_length=100, descript
 MessageText = Annotated[str, Field(min_length=1, max_length=1600, description="Message text.")]
 MediaUrls = Annotated[list[Annotated[str, matching(r"^https?://\S+$", "an http(s) URL")]] | None,
                       Field(max_length=10, description="MMS media URLs.")]
-When = Annotated[dt.datetime | None, Field(description="ISO datetime, UTC by default.")]
+When = Annotated[dt.datetime | None, Field(description="ISO datetime, UTC by default."),
+                 BeforeValidator(iso_basic_datetime)]
 
 
 def _money(value: Any) -> Decimal:
@@ -155,39 +156,20 @@ async def list_messages(
     """List messages, newest first; default the last 24 hours."""
     if since is not None and until is not None and since >= until:
         raise invalid_argument("until", "must be after since")
-    listed = await page.of(deps, "Message/", {
+    return await page.of(deps, "Message/", {
         "message_direction": direction, "message_state": state, "message_type": type,
         "message_time__gte": _utc(since) if since else None, "message_time__lt": _utc(until) if until else None,
         "from_number": digits(from_number) if from_number else None,
         "to_number": digits(to_number) if to_number else None, "error_code": error_code,
         "subaccount": subaccount,
     }, SUMMARY_FIELDS)
-    asked = page.fields or ""
-    listed["items"] = [_short(item, asked) for item in listed["items"]]
-    return listed
-
-
-# Summary keys, short: a page of 20 records reads in a quarter of the raw JSON's tokens. Fields asked for by
-# name (`fields`) keep the API's names.
-SHORT_KEYS = {"message_uuid": "uuid", "message_time": "time", "message_direction": "direction",
-              "message_state": "state", "from_number": "from", "to_number": "to", "total_amount": "amount",
-              "error_code": "error"}
-
-
-def _short(item: dict[str, Any], asked: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in item.items():
-        if key == "error_code" and value == "000" and "error_code" not in asked:
-            continue  # the code of a delivered message: the state already says so
-        out[SHORT_KEYS.get(key, key) if key not in asked else key] = value
-    return out
 
 
 @tool(title="List message media", read_only=True, idempotent=True)
 async def list_message_media(deps: Deps, message_uuid: MessageUuid) -> dict[str, Any]:
     """The media (MMS attachments) of one message."""
     data = await deps.client.get(f"Message/{message_uuid}/Media/")
-    return {"items": [clean(o) for o in data.get("objects") or [] if isinstance(o, dict)]}
+    return table([clean(o) for o in data.get("objects") or [] if isinstance(o, dict)])
 
 
 TOOLSET = Toolset(

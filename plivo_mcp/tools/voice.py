@@ -12,8 +12,8 @@ from pydantic import BeforeValidator, Field
 from plivo_mcp.core.deps import Deps
 from plivo_mcp.core.spec import Toolset, tool
 from plivo_mcp.errors import PlivoToolError, invalid_argument
-from plivo_mcp.shaping import changed, clean
-from plivo_mcp.tools.common import HttpUrl, Limit, Number, Offset, SubaccountId, matching
+from plivo_mcp.shaping import changed, clean, table
+from plivo_mcp.tools.common import HttpUrl, Limit, Number, Offset, SubaccountId, iso_basic_datetime, matching
 from plivo_mcp.tools.listing import ListPage
 from plivo_mcp.tools.numbers import digits
 from plivo_mcp.tools.phone_numbers import CALLING_CODES
@@ -37,7 +37,7 @@ def _iso_text(value: Any) -> Any:
     # pydantic would read a JSON number as seconds since 1970: a time must be written out, as the schema says.
     if value is not None and not isinstance(value, str | dt.datetime):
         raise ValueError("must be an ISO datetime string, e.g. 2026-01-31T12:00:00Z")
-    return value
+    return iso_basic_datetime(value)
 
 
 When = Annotated[dt.datetime | None, Field(description="ISO datetime, UTC unless an offset is given."),
@@ -236,9 +236,9 @@ async def list_live_calls(
             if exc.code != "not_found":
                 raise
             ended += 1  # it ended between the list and the look-up
-    answer: dict[str, Any] = {"items": items, "page": {"offset": offset, "limit": limit, "returned": len(items),
-                                                       "next_offset": offset + limit if len(uuids) == limit
-                                                       else None}}
+    answer = table(items)
+    answer["page"] = {"offset": offset, "limit": limit, "returned": len(items),
+                      "next_offset": offset + limit if len(uuids) == limit else None}
     if ended:
         answer["ended_meanwhile"] = ended
     return answer

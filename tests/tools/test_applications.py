@@ -1,6 +1,7 @@
 import pytest
 from mcp import Client
 
+from plivo_mcp.shaping import records
 from tests.helpers import call, err, ok, server_for
 
 pytestmark = pytest.mark.anyio
@@ -29,10 +30,10 @@ async def test_list_applications_filters_and_links(client, sb):
     everything = await ok(client, "list_applications", {})
     assert everything["page"]["total_count"] == 3
     by_sub = await ok(client, "list_applications", {"subaccount": sa})
-    assert {i["app_name"] for i in by_sub["items"]} == {"tenant_app", "tenant_other"}
-    assert all(i["sub_account"] == sa for i in by_sub["items"])  # link compacted to the SA id
+    assert {i["app_name"] for i in records(by_sub)} == {"tenant_app", "tenant_other"}
+    assert all(i["sub_account"] == sa for i in records(by_sub))  # link compacted to the SA id
     by_name = await ok(client, "list_applications", {"app_name": "tenant_o"})
-    assert [i["app_name"] for i in by_name["items"]] == ["tenant_other"]
+    assert [i["app_name"] for i in records(by_name)] == ["tenant_other"]
 
 
 async def test_application_bad_input_named_before_any_request(client, sb):

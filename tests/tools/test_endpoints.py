@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from plivo_mcp.shaping import records
 from tests.helpers import call, err, ok
 
 pytestmark = pytest.mark.anyio
@@ -18,7 +19,7 @@ async def test_endpoint_lifecycle_never_echoes_password(client, sb):
     got = await ok(client, "get_endpoint", {"endpoint_id": endpoint_id})
     assert got["alias"] == "Alice desk" and got["application"] == app_id
     listed = await ok(client, "list_endpoints", {})
-    assert listed["items"][0]["endpoint_id"] == endpoint_id
+    assert records(listed)[0]["endpoint_id"] == endpoint_id
     upd = await ok(client, "update_endpoint", {"endpoint_id": endpoint_id, "alias": "Alice", "password": "n3w-pass"})
     assert upd["updated"] == ["alias", "password"]
     got = await ok(client, "get_endpoint", {"endpoint_id": endpoint_id})

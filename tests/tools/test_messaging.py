@@ -16,6 +16,7 @@ from mcp.types import ElicitResult
 
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.sandbox.clock import SandboxClock
+from plivo_mcp.shaping import records, utc_basic
 from tests.helpers import err, ok, server_for
 
 pytestmark = pytest.mark.anyio
@@ -141,15 +142,18 @@ async def test_get_list_and_states_over_the_clock():
             assert (got["message_state"], got["error_code"], got["error_message"]) == (
                 "failed", "50", "Invalid destination number")
             page = await ok(client, "list_messages", {"state": "failed"})
-            assert [i["uuid"] for i in page["items"]] == [failed]
-            assert set(page["items"][0]) == {"uuid", "time", "direction", "state", "from", "to", "units", "amount",
-                                             "error"}
-            delivered_item = (await ok(client, "list_messages", {"state": "delivered"}))["items"][0]
-            assert "error" not in delivered_item  # "000" says nothing the state does not
-            named = (await ok(client, "list_messages", {"state": "delivered", "fields": "error_code"}))["items"][0]
-            assert named["error_code"] == "000"
+            assert page["columns"] == ["message_uuid", "message_time", "message_direction", "message_state",
+                                       "from_number", "to_number", "units", "total_amount", "error_code"]
+            (item,) = records(page)
+            assert item["message_uuid"] == failed and item["error_code"] == "50"
+            assert item["message_time"] == utc_basic(got["message_time"])  # the same instant, in UTC
+            since = await ok(client, "list_messages", {"since": item["message_time"]})  # taken as written
+            assert failed in [i["message_uuid"] for i in records(since)]
+            both = await ok(client, "list_messages", {})  # two rows: what they share is stated once
+            assert both["every_row"]["message_direction"] == "outbound" and "message_direction" not in both["columns"]
+            assert {i["error_code"] for i in records(both)} == {"000", "50"}
             page = await ok(client, "list_messages", {"to_number": "14155550123", "fields": "text,total_rate"})
-            assert page["items"][0]["text"] == "hi" and page["items"][0]["total_rate"] == "0.00650"
+            assert records(page)[0]["text"] == "hi" and records(page)[0]["total_rate"] == "0.00650"
             assert (await ok(client, "list_messages", {"error_code": 50}))["page"]["total_count"] == 1
 
 
@@ -168,7 +172,7 @@ async def test_list_window_errors_and_media(client, sb, src):
     assert "left_out" in preview["preview"]
     sent = await ok(client, "send_message", {**args, "confirmation_token": preview["confirmation_token"]})
     media = await ok(client, "list_message_media", {"message_uuid": sent["message_uuid"][0]})
-    assert [m["content_type"] for m in media["items"]] == ["image/png"]
+    assert [m["content_type"] for m in records(media)] == ["image/png"]
     error = await err(client, "list_message_media", {"message_uuid": "00000000-0000-4000-8000-000000000000"})
     assert error["code"] == "not_found"
 
@@ -195,9 +199,9 @@ async def test_inbound_message_with_instructions_reaches_the_assistant_as_untrus
     text = result.content[0].text
     # the answer opens with the marker, before any account text, and the body is a plain JSON string value
     assert text.startswith('{"_data":"untrusted"')
-    item = json.loads(text)["items"][0]
-    assert item["text"] == INJECTION and item["direction"] == "inbound"
-    uuid = item["uuid"]
+    item = records(json.loads(text))[0]
+    assert item["text"] == INJECTION and item["message_direction"] == "inbound"
+    uuid = item["message_uuid"]
     got = await client.call_tool("get_message", {"message_uuid": uuid})
     assert got.content[0].text.startswith('{"_data":"untrusted"') and INJECTION in got.content[0].text
     # the server tells the assistant, once, what the marker means; reading the message changed nothing

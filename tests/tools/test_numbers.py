@@ -1,5 +1,6 @@
 import pytest
 
+from plivo_mcp.shaping import records
 from tests.helpers import call, err, ok
 
 pytestmark = pytest.mark.anyio
@@ -11,12 +12,12 @@ async def test_list_get_update_numbers(client, sb):
     n1 = sb.store.rent_number(sb.auth_id, country_iso="US", alias="front desk")
     n2 = sb.store.rent_number(sa, country_iso="US")
     listed = await ok(client, "list_numbers", {})
-    assert {i["number"] for i in listed["items"]} == {n1, n2}
-    assert "resource_uri" not in listed["items"][0]
+    assert {i["number"] for i in records(listed)} == {n1, n2}
+    assert "resource_uri" not in records(listed)[0]
     by_sub = await ok(client, "list_numbers", {"subaccount": sa})
-    assert [i["number"] for i in by_sub["items"]] == [n2] and by_sub["items"][0]["sub_account"] == sa
+    assert [i["number"] for i in records(by_sub)] == [n2] and records(by_sub)[0]["sub_account"] == sa
     by_prefix = await ok(client, "list_numbers", {"number_startswith": n1[:6]})
-    assert n1 in {i["number"] for i in by_prefix["items"]}
+    assert n1 in {i["number"] for i in records(by_prefix)}
     got = await ok(client, "get_number", {"number": "+" + n1})
     assert got["number"] == n1 and got["alias"] == "front desk"
     await ok(client, "update_number", {"number": n1, "app_id": app_id, "alias": "ivr line"})

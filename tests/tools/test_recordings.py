@@ -7,6 +7,7 @@ import pytest
 from mcp import Client
 
 from plivo_mcp.sandbox import Sandbox
+from plivo_mcp.shaping import records, utc_basic
 from tests.helpers import err, ok, server_for
 from tests.test_guard import answering, two_step
 
@@ -39,15 +40,15 @@ async def test_recordings_are_off_by_default(sb):
 async def test_list_and_get_recordings(client, sb):
     page = await ok(client, "list_recordings", {"limit": 5})
     assert page["page"]["returned"] == 5
-    item = page["items"][0]
+    item = records(page)[0]
     assert set(item) <= {"recording_id", "add_time", "call_uuid", "from_number", "to_number",
                          "recording_duration_ms", "recording_format", "recording_url"}
     of_call = await ok(client, "list_recordings", {"call_uuid": item["call_uuid"]})
-    assert {r["call_uuid"] for r in of_call["items"]} == {item["call_uuid"]}
+    assert {r["call_uuid"] for r in records(of_call)} == {item["call_uuid"]}
     added = dt.datetime.fromisoformat(item["add_time"])
     window = await ok(client, "list_recordings", {"added_after": (added - dt.timedelta(seconds=1)).isoformat(),
                                                   "added_before": (added + dt.timedelta(seconds=1)).isoformat()})
-    assert item["recording_id"] in [r["recording_id"] for r in window["items"]]
+    assert item["recording_id"] in [r["recording_id"] for r in records(window)]
     one = await ok(client, "get_recording", {"recording_id": item["recording_id"]})
     assert one["recording_storage_rate"] is not None and one["_data"] == "untrusted"
 
@@ -66,12 +67,12 @@ async def test_recording_errors_name_the_parameter(client, sb):
 
 
 async def test_delete_recording_previews_then_deletes(client, sb):
-    target = (await ok(client, "list_recordings", {"limit": 1}))["items"][0]
+    target = records(await ok(client, "list_recordings", {"limit": 1}))[0]
     before = sb.store.snapshot()
     preview = await ok(client, "delete_recording", {"recording_id": target["recording_id"]})
     assert sb.store.snapshot() == before
     shown = preview["preview"]
-    assert shown["call_uuid"] == target["call_uuid"] and shown["recorded"] == target["add_time"]
+    assert shown["call_uuid"] == target["call_uuid"] and utc_basic(shown["recorded"]) == target["add_time"]
     assert shown["duration_s"] == float(target["recording_duration_ms"]) / 1000
     assert "cannot be recovered" in shown["reversible"]
     await ok(client, "delete_recording", {"recording_id": target["recording_id"],
@@ -105,4 +106,7 @@ async def test_recording_deleted_after_the_preview_is_refused_cleanly(client, sb
     before = sb.store.snapshot()
     error = await err(client, "delete_recording", {"recording_id": recording_id,
                                                    "confirmation_token": preview["confirmation_token"]})
-    assert error["code"] == "not_found" and sb.store.snapshot() == before
+    # what was confirmed no longer exists: the state changed since the preview (asked afresh it is not_found)
+    assert error["code"] == "state_changed" and error["now"] == "not_found" and error["parameter"] == "recording_id"
+    assert sb.store.snapshot() == before
+    assert (await err(client, "delete_recording", {"recording_id": recording_id}))["code"] == "not_found"

@@ -1,5 +1,6 @@
 import pytest
 
+from plivo_mcp.shaping import records
 from tests.helpers import call, err, ok
 
 pytestmark = pytest.mark.anyio
@@ -28,21 +29,21 @@ async def test_list_subaccounts_pages_with_next_offset(client, sb):
         sb.store.create_subaccount(sb.auth_id, f"cust{i:02d}")
     first = await ok(client, "list_subaccounts", {})
     assert first["page"] == {"offset": 0, "limit": 20, "returned": 20, "total_count": 23, "next_offset": 20}
-    assert first["items"][0]["name"] == "cust22"  # newest first
-    assert set(first["items"][0]) == {"auth_id", "name", "enabled", "created"}
+    assert records(first)[0]["name"] == "cust22"  # newest first
+    assert set(records(first)[0]) == {"auth_id", "name", "enabled", "created"}
     second = await ok(client, "list_subaccounts", {"offset": first["page"]["next_offset"]})
     assert second["page"]["returned"] == 3 and second["page"]["next_offset"] is None
-    names = {i["name"] for i in first["items"] + second["items"]}
+    names = {i["name"] for i in records(first) + records(second)}
     assert len(names) == 23
 
 
 async def test_list_fields_all_and_unknown(client, sb):
     sb.store.create_subaccount(sb.auth_id, "one")
     full = await ok(client, "list_subaccounts", {"fields": "all"})
-    item = full["items"][0]
+    item = records(full)[0]
     assert "modified" in item and "resource_uri" not in item and item["auth_token"].startswith("***")
     more = await ok(client, "list_subaccounts", {"fields": "modified"})
-    assert set(more["items"][0]) == {"auth_id", "name", "enabled", "created", "modified"}
+    assert set(records(more)[0]) == {"auth_id", "name", "enabled", "created", "modified"}
     error = await err(client, "list_subaccounts", {"fields": "colour"})
     assert error["parameter"] == "fields" and "colour" in error["error"]
 

@@ -5,10 +5,13 @@ from decimal import Decimal
 
 import pytest
 from mcp import Client
+from mcp.types import ElicitResult
 
 from plivo_mcp.sandbox import Sandbox
+from plivo_mcp.sandbox.arrivals import Arrivals
 from plivo_mcp.sandbox.clock import SandboxClock
-from tests.helpers import err, ok, server_for
+from plivo_mcp.shaping import records, utc_basic
+from tests.helpers import call, err, ok, server_for
 from tests.test_guard import answering, two_step
 
 pytestmark = pytest.mark.anyio
@@ -38,9 +41,17 @@ def credit(sb: Sandbox) -> Decimal:
 @pytest.fixture
 def sb():
     """A sandbox whose clock moves only when a test advances it: the lifecycle steps are seconds apart, so a
-    slow run must not see a queued call ring or a ringing call answer on its own."""
-    with Sandbox(db=":memory:", clock=SandboxClock(start=dt.datetime.now())) as sandbox:
+    slow run must not see a queued call ring or a ringing call answer on its own. Its app records the method of
+    every request (`deletes`)."""
+    sandbox = Sandbox(db=":memory:", clock=SandboxClock(start=dt.datetime.now()))
+    sandbox.app = Arrivals(sandbox.app)  # type: ignore[assignment]  # every request still reaches the sandbox
+    with sandbox:
         yield sandbox
+
+
+def deletes(sb: Sandbox) -> int:
+    """DELETE requests the sandbox has received (hang-ups and cancels)."""
+    return list(sb.app.methods).count("DELETE")  # type: ignore[attr-defined]
 
 
 async def placed(client: Client, to: str = LONG) -> str:
@@ -117,21 +128,27 @@ async def test_list_calls_filters(history):
 async def check_list_calls(client):
     page = await ok(client, "list_calls", {"limit": 20})
     assert page["page"]["returned"] == 20 and page["page"]["next_offset"] == 20
-    item = page["items"][0]
+    item = records(page)[0]
     assert set(item) <= {"call_uuid", "end_time", "call_direction", "from_number", "to_number", "bill_duration",
                          "total_amount", "hangup_cause_name"}
     inbound = await ok(client, "list_calls", {"direction": "inbound", "fields": "hangup_source"})
-    assert inbound["items"] and all(i["call_direction"] == "inbound" and "hangup_source" in i
-                                    for i in inbound["items"])
+    assert records(inbound) and all(i["call_direction"] == "inbound" and "hangup_source" in i
+                                    for i in records(inbound))
     long = await ok(client, "list_calls", {"min_bill_duration": 300})
-    assert long["items"] and all(i["bill_duration"] >= 300 for i in long["items"])
+    assert records(long) and all(i["bill_duration"] >= 300 for i in records(long))
     busy = await ok(client, "list_calls", {"hangup_cause_code": 3010})
-    assert all(i["hangup_cause_name"] == "Busy Line" for i in busy["items"])
-    newest = page["items"][0]["end_time"]
-    end = dt.datetime.fromisoformat(newest)
+    assert all(i["hangup_cause_name"] == "Busy Line" for i in records(busy))
+    newest = records(page)[0]
+    cdr = await ok(client, "get_call", {"call_uuid": newest["call_uuid"]})
+    assert newest["end_time"] == utc_basic(cdr["end_time"]) and newest["end_time"].endswith("Z")  # same instant
+    end = dt.datetime.fromisoformat(newest["end_time"])
     window = await ok(client, "list_calls", {"ended_after": (end - dt.timedelta(seconds=1)).isoformat(),
                                              "ended_before": (end + dt.timedelta(seconds=1)).isoformat()})
-    assert page["items"][0]["call_uuid"] in [i["call_uuid"] for i in window["items"]]
+    assert newest["call_uuid"] in [i["call_uuid"] for i in records(window)]
+    # a time copied from a list, as it is written there, is a filter read as that instant (an hour off either
+    # way would find more calls, or none)
+    since_newest = await ok(client, "list_calls", {"ended_after": newest["end_time"]})
+    assert [i["call_uuid"] for i in records(since_newest)] == [newest["call_uuid"]]
     error = await err(client, "list_calls", {"ended_after": "2026-01-02T00:00:00", "ended_before": "2026-01-01"})
     assert error["parameter"] == "ended_after"
     error = await err(client, "list_calls", {"ended_after": "yesterday"})
@@ -146,14 +163,14 @@ async def check_list_calls(client):
 async def test_list_live_and_queued_calls(client, sb):
     call_uuid = await placed(client)
     queued = await ok(client, "list_live_calls", {"status": "queued"})
-    assert [i["call_uuid"] for i in queued["items"]] == [call_uuid]
-    assert (await ok(client, "list_live_calls"))["items"] == []
+    assert [i["call_uuid"] for i in records(queued)] == [call_uuid]
+    assert records(await ok(client, "list_live_calls")) == []
     sb.clock.advance(10)
     live = await ok(client, "list_live_calls", {"to_number": LONG[:4]})
-    (item,) = live["items"]
+    (item,) = records(live)
     assert item["call_status"] == "in-progress" and item["to"] == LONG and item["from"] == FROM
     assert item["session_start"] and isinstance(item["duration_so_far_s"], int)
-    assert (await ok(client, "list_live_calls", {"to_number": "44"}))["items"] == []
+    assert records(await ok(client, "list_live_calls", {"to_number": "44"})) == []
 
 
 async def test_hangup_previews_parties_then_ends_the_call(client, sb):
@@ -168,20 +185,50 @@ async def test_hangup_previews_parties_then_ends_the_call(client, sb):
     assert cdr["hangup_source"] == "API Request"
 
 
-async def test_hangup_of_a_call_that_ended_is_a_clear_answer(client, sb):
+async def test_hangup_of_a_call_that_ended_since_the_preview_is_state_changed(client, sb):
     call_uuid = await placed(client, TO_US)
     sb.clock.advance(6)
     preview = await ok(client, "hangup_call", {"call_uuid": call_uuid})
     sb.clock.advance(120)  # it ends while the person reads the preview
     before = state(sb)
-    error = await err(client, "hangup_call", {"call_uuid": call_uuid,
-                                              "confirmation_token": preview["confirmation_token"]})
-    assert error["code"] == "call_ended" and "Normal Hangup" in error["error"]
-    assert state(sb) == before
-    error = await err(client, "hangup_call", {"call_uuid": call_uuid})  # asked afresh: the same answer
+    is_error, body = await call(client, "hangup_call", {"call_uuid": call_uuid,
+                                                        "confirmation_token": preview["confirmation_token"]})
+    error = body["error"]
+    assert is_error and error["code"] == "state_changed" and error["now"] == "call_ended"
+    assert "ended at" in error["error"] and "Normal Hangup" in error["error"] and error["parameter"] == "call_uuid"
+    assert body["_data"] == "untrusted"  # the cause is the account's text
+    assert deletes(sb) == 0 and state(sb) == before
+    # Asked afresh, with no preview behind it: the call simply ended.
+    error = await err(client, "hangup_call", {"call_uuid": call_uuid})
     assert error["code"] == "call_ended" and error["parameter"] == "call_uuid"
     error = await err(client, "hangup_call", {"call_uuid": "00000000-0000-4000-8000-000000000000"})
     assert error["code"] == "not_found"
+    assert deletes(sb) == 0 and state(sb) == before
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_hangup_of_a_call_that_ends_while_the_person_is_asked_is_state_changed(sb, mode):
+    async with Client(server_for(sb)) as plain:
+        call_uuid = await placed(plain, TO_US)
+    sb.clock.advance(6)
+    asked: list[str] = []
+    after_the_end: list[dict] = []
+
+    async def answer_once_it_ended(context, params) -> ElicitResult:
+        asked.append(params.message)
+        sb.clock.advance(120)  # the call ends while the dialog is open
+        after_the_end.append(state(sb))
+        return ElicitResult(action="accept", content={"confirm": TO_US})
+
+    async with Client(server_for(sb), mode=mode, elicitation_callback=answer_once_it_ended) as c:
+        is_error, body = await call(c, "hangup_call", {"call_uuid": call_uuid})
+    error = body["error"]
+    assert is_error and error["code"] == "state_changed" and error["now"] == "call_ended", body
+    assert "ended at" in error["error"] and "Normal Hangup" in error["error"] and body["_data"] == "untrusted"
+    assert len(asked) == 1 and f"Type {TO_US} to confirm" in asked[0]  # asked once, about the live call
+    assert deletes(sb) == 0 and state(sb) == after_the_end[0]
+    cdr = next(c for c in calls_of(sb) if c["call_uuid"] == call_uuid)
+    assert cdr["cause_source"] != "API Request"  # it ended on its own, not by this tool
 
 
 async def test_hangup_of_a_call_answered_after_the_preview_is_state_changed(client, sb):
@@ -216,6 +263,17 @@ async def test_cancel_of_a_ringing_call_points_to_hangup(client, sb):
     error = await err(client, "cancel_call_request", {"request_uuid": call_uuid})
     assert error["code"] == "wrong_state" and "hangup_call" in error["hint"]
     assert sb.store.snapshot() == before
+
+
+async def test_cancel_of_a_request_that_rang_since_the_preview_is_state_changed(client, sb):
+    call_uuid = await placed(client)
+    preview = await ok(client, "cancel_call_request", {"request_uuid": call_uuid})
+    sb.clock.advance(3)  # queued no more: it is ringing
+    before = state(sb)
+    error = await err(client, "cancel_call_request", {"request_uuid": call_uuid,
+                                                      "confirmation_token": preview["confirmation_token"]})
+    assert error["code"] == "state_changed" and error["now"] == "wrong_state" and "hangup_call" in error["hint"]
+    assert deletes(sb) == 0 and state(sb) == before
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
