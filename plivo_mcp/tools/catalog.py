@@ -352,6 +352,11 @@ def build_request(op: Operation, values: dict[str, Any]) -> Request:
     path = _TEMPLATE_FIELD.sub(lambda m: str(values[m.group(1)]), op.path)
     request = Request(op, values, path, query=dict(op.fixed_query))
     form: list[FormField] = []
+    for name, value in op.fixed_body.items():  # always sent: it tells this operation apart on its method and path
+        if op.multipart:
+            form += _form_fields(name, value)
+        else:
+            request.body[name] = value
     for param in op.params:
         if param.name not in values or param.place == "path":
             continue
@@ -469,7 +474,7 @@ _FIRST_CLASS = {fc.spec.name: fc for fc in (
     FirstClass(recordings.delete_recording, {"recording_id": "recording_id"}),
     FirstClass(applications.delete_application, {"app_id": "app_id", "cascade": "cascade",
                                                  "new_endpoint_application": "new_endpoint_application"}),
-    FirstClass(subaccounts.delete_subaccount, {"subaccount_id": "auth_id", "cascade": "cascade"}),
+    FirstClass(subaccounts.delete_subaccount, {"subaccount_id": "subaccount_id", "cascade": "cascade"}),
 )}
 
 
@@ -482,8 +487,13 @@ async def _first_class_preview(deps: Deps, request: Request) -> dict[str, Any] |
     try:
         preview = await first_class.spec.preview(deps, **args)
     except PlivoToolError as exc:
-        if exc.parameter in first_class.names:  # the tool's parameter names are not this caller's
-            exc.parameter = f"arguments.{first_class.names[exc.parameter]}"
+        # The tool's parameter names are not this caller's: name the argument it gave (the object the path names
+        # when the tool's error names one of its own that has no counterpart).
+        path_params = list(request.path_values)
+        wire = first_class.names.get(exc.parameter or "") or (path_params[0] if exc.parameter and
+                                                              len(path_params) == 1 else None)
+        if wire is not None:
+            exc.parameter = f"arguments.{wire}"
         raise
     return {"operation": request.op.id, **preview}
 
