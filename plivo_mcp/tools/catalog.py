@@ -449,16 +449,22 @@ class FirstClass:
     names: dict[str, str]  # the tool's parameter -> the operation's argument (wire name)
     joined: tuple[str, ...] = ()  # tool parameters that take a list, where the wire takes one '<'-joined string
 
+    @property
+    def required(self) -> list[str]:
+        """The operation's arguments the preview cannot do without."""
+        assert self.spec.preview is not None
+        return [self.names[p.name] for p in list(inspect.signature(self.spec.preview).parameters.values())[1:]
+                if p.default is inspect.Parameter.empty and p.kind is not inspect.Parameter.VAR_KEYWORD]
+
     def arguments(self, values: dict[str, Any]) -> dict[str, Any] | None:
         """The preview's arguments, or None when one it requires was not given (then the generic preview)."""
+        if not all(wire in values for wire in self.required):
+            return None
         args = {tool_name: values[wire] for tool_name, wire in self.names.items() if wire in values}
         for name in self.joined:
             if name in args:
                 args[name] = _joined(args[name])
-        assert self.spec.preview is not None
-        required = [p.name for p in list(inspect.signature(self.spec.preview).parameters.values())[1:]
-                    if p.default is inspect.Parameter.empty and p.kind is not inspect.Parameter.VAR_KEYWORD]
-        return args if all(name in args for name in required) else None
+        return args
 
 
 _FIRST_CLASS = {fc.spec.name: fc for fc in (
