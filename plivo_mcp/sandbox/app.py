@@ -4,7 +4,8 @@ What handlers use to read a request and answer it is in router.py.
 Routing: the resource modules' paths (routes.py) and, for every catalog operation none of them implements, the
 generic simulation's (generic.py), decided when the app is built. A request goes to the most specific path
 pattern that matches it: literal segments before parameters, leftmost first, so `PhoneNumber/Compliance/` is not
-`PhoneNumber/{number}/`.
+`PhoneNumber/{number}/`. `GET /v1/Number/{number}` is the Lookup API's host (lookup.py), which a server reaches
+with the sandbox's URL as its lookup base URL.
 
 The app is a raw ASGI callable (using Starlette's Request/Response) rather than a Starlette router so that it
 sees uvicorn's own `receive` and can drop a connection without answering, and so that 404/405 and trailing
@@ -32,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from plivo_mcp.hosts import is_loopback
+from plivo_mcp.sandbox import lookup
 from plivo_mcp.sandbox.accounts import Accounts
 from plivo_mcp.sandbox.faults import FaultPlan
 from plivo_mcp.sandbox.generic import Pattern, Simulation, Upload, pattern_of
@@ -166,6 +168,7 @@ class SandboxApp:
         for pattern, handlers in self.simulation.routes.items():
             routes.setdefault(pattern, {}).update(handlers)
         self.routes = RouteTable(routes)
+        self._lookup_routes = RouteTable({("Number", None): {"GET": lookup.get}})
         self._admin_paths = _merged(r.admin for r in RESOURCES)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -220,7 +223,9 @@ class SandboxApp:
 
     async def _handle(self, request: Request, method: str) -> Response:
         parts = [p for p in request.url.path.split("/") if p]
-        if len(parts) >= 3 and parts[:2] == ["v1", "Account"] and len(parts) <= 3 + MAX_PATH_SEGMENTS:
+        if len(parts) == 3 and parts[:2] == ["v1", "Number"]:  # the Lookup API's host
+            table, segments, path_id = self._lookup_routes, parts[1:], None
+        elif len(parts) >= 3 and parts[:2] == ["v1", "Account"] and len(parts) <= 3 + MAX_PATH_SEGMENTS:
             table, segments, path_id = self.routes, parts[3:], parts[2]
         else:
             return _error(404, "not found")

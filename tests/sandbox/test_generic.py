@@ -403,6 +403,37 @@ def test_body_size_is_bounded(gsb: Sandbox, http_for, monkeypatch: pytest.Monkey
     assert gsb.store.snapshot() == before
 
 
+# ---- the Lookup host ----------------------------------------------------------------------------------------------
+
+def test_lookup_host_through_sdk(gsb: Sandbox, plivo_for, monkeypatch: pytest.MonkeyPatch) -> None:
+    import plivo.resources.lookup as sdk_lookup
+
+    monkeypatch.setattr(sdk_lookup, "LOOKUP_API_ENDPOINT", f"{gsb.base_url}/v1/Number")
+    client = plivo_for(gsb)
+    found = client.lookup.get("+14154305555")
+    assert found.phone_number == "+14154305555" and found.country.iso2 == "US"
+    assert found.format.national == "(415) 430-5555" and found.format.rfc3966 == "tel:+1-415-430-5555"
+    assert found.carrier.type in ("mobile", "fixed", "voip") and found.resource_uri.endswith("?type=carrier")
+    assert client.lookup.get("447911123456").carrier.type == "mobile"  # a UK mobile range
+    assert client.lookup.get("+16135550123").country.iso2 == "CA"
+    assert client.lookup.get("+18005550123").carrier.type == "toll-free"
+    with pytest.raises(exceptions.ResourceNotFoundError):
+        client.lookup.get("+99912345678")
+
+
+def test_lookup_host_errors_and_auth(gsb: Sandbox) -> None:
+    auth = (gsb.auth_id, gsb.auth_token)
+    r = httpx.get(f"{gsb.base_url}/v1/Number/+99912345678", params={"type": "carrier"}, auth=auth)
+    assert r.status_code == 404 and r.json()["error_code"] == 404
+    assert r.json()["message"] == "Phone number is invalid or does not exist."
+    r = httpx.get(f"{gsb.base_url}/v1/Number/not-a-number", auth=auth)
+    assert r.status_code == 400 and r.json()["error_code"] == 400
+    r = httpx.get(f"{gsb.base_url}/v1/Number/+14154305555", params={"type": "caller-name"}, auth=auth)
+    assert r.status_code == 400 and "type" in r.json()["message"]
+    assert httpx.get(f"{gsb.base_url}/v1/Number/+14154305555").status_code == 401
+    assert httpx.get(f"{gsb.base_url}/v1/Number/+14154305555", auth=(gsb.auth_id, "wrong")).status_code == 401
+
+
 # ---- fidelity: answers keyed like the SDKs' fixtures --------------------------------------------------------------
 
 def _fixture_object(ref: str) -> dict[str, Any]:
