@@ -242,10 +242,16 @@ def test_multi_party_call_participant_record_pause_and_new_call_by_name(gsb: San
     mpc.update_participant(participants.objects[0].member_id, friendly_name="standup", mute=True)
     assert mpc.get_participant(participants.objects[0].member_id, friendly_name="standup").mute is True
     assert sorted(m.friendly_name for m in mpc.list()) == ["MyMPC", "standup"]
+    # plivo-python's start sends status as a one-element list (["active"]): accepted as the string it stands for.
+    assert mpc.start(friendly_name="standup").message == "MPC: standup started"
+    assert mpc.get(friendly_name="standup").status == "active"
+    mpc.stop(uuid=by_name.mpc_uuid)
+    with pytest.raises(exceptions.ResourceNotFoundError):
+        mpc.get(friendly_name="standup")
     r = httpx.post(f"{gsb.base_url}/v1/Account/{gsb.auth_id}/MultiPartyCall/name_x/Participant/",
                    json={"role": "boss", "from": "1", "to": "2"}, auth=(gsb.auth_id, gsb.auth_token))
     assert r.status_code == 400 and r.json()["error"] == "role must be one of agent, supervisor, customer"
-    assert mpc.list().meta.total_count == 2  # the refused participant made no call
+    assert mpc.list().meta.total_count == 1  # the refused participant made no multi-party call
 
 
 def test_action_on_a_real_parent_needs_the_real_object(gsb: Sandbox, http_for) -> None:
@@ -383,6 +389,16 @@ def test_multipart_uploads_record_name_and_size_only(gsb: Sandbox, plivo_for, tm
         address_line2="RUE X", city="PARIS", region="PARIS", postal_code="75001", address_proof_type="others")
     bare_address = client.addresses.get(bare.id)
     assert bare_address.first_name == "Diana" and "file" not in bare_address and "uploaded_files" not in bare_address
+    identity = client.identities.create(
+        country_iso="FR", salutation="Mr", first_name="Bruce", last_name="Wayne", birth_place="PARIS",
+        birth_date="1970-01-01", nationality="FR", id_nationality="FR", id_issue_date="2010-01-01", id_type="passport",
+        id_number="33522", address_line1="128", address_line2="RUE X", city="PARIS", region="PARIS",
+        postal_code="75016", file_to_upload=str(proof))
+    assert client.identities.get(identity.id).file["file_name"] == "proof.pdf"
+    document = client.compliance_documents.create(end_user_id="u1", document_type_id="t1", alias="lease",
+                                                  file=str(proof))
+    stored = client.compliance_documents.get(document.compliance_document_id)
+    assert (stored.alias, stored.file.file_name, stored.file.size) == ("lease", "proof.pdf", 309)
     compliance = client.phone_number_compliance.create(
         data={"country_iso": "DE", "number_type": "local", "alias": "berlin"}, documents=[str(proof)])
     got = client.phone_number_compliance.get(compliance.compliance_id)
