@@ -57,9 +57,9 @@ from plivo_mcp.sandbox.storage import Storage, StoreError, Table
 Pattern = tuple[str | None, ...]  # a path's segments, None for a parameter
 Target = Literal["item", "collection", "action", "collection_action", "singleton"]
 
-MAX_OBJECTS_PER_ACCOUNT = 5000  # generic objects one account may hold (tombstones of deleted seeds included)
-MAX_OBJECT_BYTES = 64 * 1024  # one object's JSON
-_SEP = "\x1f"  # joins the parent ids of a nested object (no URL path segment carries it)
+MAX_OBJECTS_PER_ACCOUNT = 2000  # generic objects one account may hold (tombstones of deleted seeds included)
+MAX_OBJECT_BYTES = 32 * 1024  # one object's JSON
+_SEP = "\x1f"  # joins the parent ids of a nested object (an id carrying it is refused: see Simulation.serve)
 _SEED_NAMESPACE = uuid.UUID("6f1c2a9e-4f55-4c1b-9d59-4b1a0d6e9c11")
 _SEED_TIME = "2024-01-15T09:30:00.000000Z"  # "now" in seeded objects: a fixed date, so that reads are stable
 _SECRET_WORDS = ("token", "password", "secret")  # such parameters are never stored (nor echoed back)
@@ -638,6 +638,8 @@ class Simulation:
 
     def serve(self, ctx: Ctx, shape: Shape, values: Sequence[str]) -> Result:
         op = shape.op
+        if any(_SEP in v for v in values):
+            raise ApiError(404, "not found")
         if op.main_account_only and ctx.is_sub:
             raise ApiError(403, f"subaccount credentials cannot do this ({op.id}): it is for the main account")
         args = validate(op, ctx.params)

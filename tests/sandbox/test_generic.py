@@ -335,6 +335,12 @@ def test_generic_objects_are_bounded_per_account(gsb: Sandbox, http_for, monkeyp
     assert len(api.get("/10dlc/Brand/").json()["brands"]) == 4  # three made and the seed, nothing half-made
     sa, token = gsb.store.create_subaccount(gsb.auth_id, "other")
     assert http_for(gsb, sa, token).post("/10dlc/Brand/", json=body).status_code == 202  # another account's room
+    # One object is bounded too, and a refused write changes nothing.
+    monkeypatch.setattr(generic, "MAX_OBJECTS_PER_ACCOUNT", 100)
+    before = gsb.store.snapshot()
+    r = api.post("/10dlc/Brand/", json={**body, "brand_alias": "x" * (generic.MAX_OBJECT_BYTES + 1)})
+    assert r.status_code == 400 and "larger than" in r.json()["error"]
+    assert gsb.store.snapshot() == before
 
 
 # ---- validation and request bodies ----------------------------------------------------------------------------------
