@@ -454,6 +454,13 @@ class Simulation:
         self.kinds: dict[str, dict[str, Any]] = self.data.get("kinds", {})
         self.real = real
         api_ops = [op for op in cat.operations.values() if op.host == "api"]
+        for op in api_ops:  # a catalog pattern that does not compile fails here, not on some later request
+            for p in op.params:
+                if p.pattern is not None:
+                    try:
+                        _compiled(p.pattern)
+                    except re.error as exc:
+                        raise ValueError(f"catalog entry {op.id!r}: parameter {p.name!r}: bad pattern: {exc}") from None
         patterns = {pattern_of(op.path) for op in api_ops} | set(real)
         lists = {pattern_of(op.path) for op in api_ops if op.is_list}
         self.shapes = [classify(op, patterns, lists) for op in api_ops]

@@ -552,6 +552,14 @@ def test_every_package_catalog_operation_answers(sb: Sandbox, http_for) -> None:
     _run_every_operation(sb, http_for, catalog_module.catalog())
 
 
+def test_a_catalog_pattern_that_does_not_compile_fails_at_construction() -> None:
+    bad = parse({"resources": {"x": "x"}, "operations": [
+        {"id": "x.create", "resource": "x", "summary": "s", "method": "POST", "path": "X/", "class": "write",
+         "params": [{"name": "code", "type": "string", "pattern": "[0-9"}]}]})
+    with pytest.raises(ValueError, match=re.escape("'x.create': parameter 'code': bad pattern")):
+        Simulation(bad, {})
+
+
 def test_pattern_helpers() -> None:
     assert pattern_of("Conference/{conference_name}/Member/{member_id}/Mute/") == (
         "Conference", None, "Member", None, "Mute")
