@@ -422,15 +422,20 @@ class GenericRoute:
         self.shapes = shapes
 
     def choose(self, params: Mapping[str, Any]) -> Shape:
-        """The operation the request is: the one whose fixed query it carries, then whose required parameters it
-        gives (buying a number into a pool sends `rent`; adding one does not), then that names most of them."""
+        """The operation the request is: the one whose fixed query and body it carries (buying a number into a
+        pool sends rent=true; adding one does not), then whose required parameters it gives, then that names most
+        of them."""
+        def fixed(s: Shape) -> dict[str, Any]:
+            return {**s.op.fixed_query, **s.op.fixed_body}
+
         def score(s: Shape) -> tuple[int, bool, int]:
-            return (len(s.op.fixed_query), all(p.name in params for p in s.op.params if p.required),
+            return (len(fixed(s)), all(p.name in params for p in s.op.params if p.required),
                     sum(1 for p in s.op.params if p.name in params))
-        fitting = [s for s in self.shapes
-                   if all(str(params.get(k, "")).lower() == str(v).lower() for k, v in s.op.fixed_query.items())]
+        fitting = [s for s in self.shapes if all(_comparable(params.get(k, "")) == _comparable(v)
+                                                 for k, v in fixed(s).items())]
         if not fitting:
-            raise ApiError(400, "unsupported combination of query parameters for this path")
+            wanted = " or ".join(", ".join(f"{k}={v}" for k, v in fixed(s).items()) for s in self.shapes)
+            raise ApiError(400, f"this request must carry {wanted}")
         return max(fitting, key=score)
 
     def allows_async(self, params: Mapping[str, Any]) -> bool:
@@ -692,7 +697,8 @@ class Simulation:
         named in `merge` spread out (a compliance request's `data`), and a description of every uploaded file."""
         fields: dict[str, Any] = {}
         for name, v in args.items():
-            if name in shape.op.fixed_query or any(w in name.lower() for w in _SECRET_WORDS):
+            if name in shape.op.fixed_query or name in shape.op.fixed_body or any(
+                    w in name.lower() for w in _SECRET_WORDS):
                 continue
             if name in merge and isinstance(v, dict):
                 fields.update(v)
@@ -957,6 +963,8 @@ def _zip_values(pattern: Pattern, values: Sequence[str]) -> list[tuple[str | Non
 
 
 def _comparable(v: Any) -> str:
+    if isinstance(v, list) and len(v) == 1:  # plivo-python sends MPC start's status as ["active"]
+        v = v[0]
     if isinstance(v, bool):
         return "true" if v else "false"
     return str(v).lower()
