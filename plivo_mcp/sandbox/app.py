@@ -1,6 +1,12 @@
 """The sandbox's ASGI app: routing, BasicAuth, error bodies, rate limiting, fault injection and async callbacks.
 What handlers use to read a request and answer it is in router.py.
 
+Routing: the resource modules' paths (routes.py) and, for every catalog operation none of them implements, the
+generic simulation's (generic.py), decided when the app is built. A request goes to the most specific path
+pattern that matches it: literal segments before parameters, leftmost first, so `PhoneNumber/Compliance/` is not
+`PhoneNumber/{number}/`. `GET /v1/Number/{number}` is the Lookup API's host (lookup.py), which a server reaches
+with the sandbox's URL as its lookup base URL.
+
 The app is a raw ASGI callable (using Starlette's Request/Response) rather than a Starlette router so that it
 sees uvicorn's own `receive` and can drop a connection without answering, and so that 404/405 and trailing
 slash handling behave like the API instead of like a web framework (no redirects).
@@ -17,19 +23,26 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Iterable
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+from starlette.datastructures import Headers, UploadFile
+from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from plivo_mcp.hosts import is_loopback
+from plivo_mcp.sandbox import lookup
 from plivo_mcp.sandbox.accounts import Accounts
 from plivo_mcp.sandbox.faults import FaultPlan
-from plivo_mcp.sandbox.router import ApiError, Ctx, opt_method, opt_url
+from plivo_mcp.sandbox.generic import Pattern, Simulation, Upload, pattern_of
+from plivo_mcp.sandbox.router import ApiError, Ctx, Handler, opt_method, opt_url
 from plivo_mcp.sandbox.routes import RESOURCES
 from plivo_mcp.sandbox.storage import Database, StoreError
+
+if TYPE_CHECKING:
+    from plivo_mcp.catalog import Catalog
 
 log = logging.getLogger("plivo_mcp.sandbox")
 T = TypeVar("T")
@@ -39,6 +52,11 @@ _REASONS = {400: "bad request", 401: "unauthorized", 403: "forbidden", 404: "not
             502: "bad gateway", 503: "service unavailable", 504: "gateway timeout"}
 MALFORMED_BODY = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
                   b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</cen")
+# Bounds on what one request may make the sandbox hold: the API takes up to 10 media files of 2 MB each.
+MAX_BODY_BYTES = 25 * 1024 * 1024
+MAX_FORM_FILES = 20
+MAX_FORM_FIELDS = 1000
+MAX_PATH_SEGMENTS = 12  # under /v1/Account/{auth_id}/; the API's deepest path has 7
 
 
 # ---- the app --------------------------------------------------------------------------------------------------
@@ -65,10 +83,74 @@ def _error(status: int, error: str, headers: dict[str, str] | None = None) -> Re
     return _json(status, {"api_id": str(uuid.uuid4()), "error": error}, headers)
 
 
-class SandboxApp:
-    """ASGI app over a Database (whose storages are those of routes.RESOURCES) and a FaultPlan."""
+class RouteTable:
+    """Path patterns -> {method: handler}. The most specific matching pattern owns a path (literal segments before
+    parameters, leftmost first); a method it lacks is a 405, even when a less specific pattern has it."""
 
-    def __init__(self, db: Database, faults: FaultPlan, rate_limit: int = 300, rate_window_s: float = 5.0) -> None:
+    def __init__(self, routes: Mapping[Pattern, Mapping[str, Handler]]) -> None:
+        self.routes = dict(routes)
+        self._by_length: dict[int, list[tuple[Pattern, Mapping[str, Handler]]]] = defaultdict(list)
+        for pattern in sorted(self.routes, key=lambda p: tuple(s is None for s in p)):
+            self._by_length[len(pattern)].append((pattern, self.routes[pattern]))
+
+    def match(self, segments: Sequence[str]) -> tuple[Mapping[str, Handler], list[str]] | None:
+        """The handlers of the path and the values of its parameters, in order."""
+        for pattern, handlers in self._by_length.get(len(segments), ()):
+            if all(p is None or p == s for p, s in zip(pattern, segments, strict=True)):
+                return handlers, [s for p, s in zip(pattern, segments, strict=True) if p is None]
+        return None
+
+
+def _upload(value: str | UploadFile) -> str | Upload:
+    if isinstance(value, str):
+        return value
+    return Upload(value.filename or "", value.size or 0, value.content_type or "application/octet-stream")
+
+
+async def _form(headers: Headers, raw: bytes, multipart: bool) -> dict[str, Any]:
+    """A form body's fields: text as str, files as `Upload` (name, size, type: their content is not kept); a name
+    given several times (media's `file`) becomes a list."""
+    async def stream() -> AsyncGenerator[bytes, None]:
+        yield raw
+        yield b""
+
+    parser: FormParser | MultiPartParser = (
+        MultiPartParser(headers, stream(), max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS) if multipart
+        else FormParser(headers, stream(), max_fields=MAX_FORM_FIELDS))
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise ApiError(400, f"malformed form body: {exc.message}") from None
+    try:
+        fields: dict[str, Any] = {}
+        for key in form:
+            values = [_upload(v) for v in form.getlist(key)]
+            fields[key] = values[0] if len(values) == 1 else values
+        return fields
+    finally:
+        await form.close()
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, f"request body larger than {MAX_BODY_BYTES // (1024 * 1024)} MB")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiError(413, f"request body larger than {MAX_BODY_BYTES // (1024 * 1024)} MB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class SandboxApp:
+    """ASGI app over a Database (whose storages are those of routes.RESOURCES) and a FaultPlan. `catalog`: the
+    operations the generic simulation serves where no resource module does (default: the package's catalog)."""
+
+    def __init__(self, db: Database, faults: FaultPlan, rate_limit: int = 300, rate_window_s: float = 5.0,
+                 catalog: Catalog | None = None) -> None:
         self.db = db
         self.faults = faults
         self.rate_limit = rate_limit
@@ -76,7 +158,17 @@ class SandboxApp:
         self.request_count = 0
         self._count_lock = threading.Lock()
         self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._paths = _merged(r.paths for r in RESOURCES)
+        real = {pattern_of(path): handlers for path, handlers in _merged(r.paths for r in RESOURCES).items()}
+        if catalog is None:
+            from plivo_mcp import catalog as catalog_module
+
+            catalog = catalog_module.catalog()
+        self.simulation = Simulation(catalog, real)
+        routes: dict[Pattern, dict[str, Handler]] = {p: dict(h) for p, h in real.items()}
+        for pattern, handlers in self.simulation.routes.items():
+            routes.setdefault(pattern, {}).update(handlers)
+        self.routes = RouteTable(routes)
+        self._lookup_routes = RouteTable({("Number", None): {"GET": lookup.get}})
         self._admin_paths = _merged(r.admin for r in RESOURCES)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -131,9 +223,12 @@ class SandboxApp:
 
     async def _handle(self, request: Request, method: str) -> Response:
         parts = [p for p in request.url.path.split("/") if p]
-        if len(parts) < 3 or parts[0] != "v1" or parts[1] != "Account" or len(parts) > 6:
+        if len(parts) == 3 and parts[:2] == ["v1", "Number"]:  # the Lookup API's host
+            table, segments, path_id = self._lookup_routes, parts[1:], None
+        elif len(parts) >= 3 and parts[:2] == ["v1", "Account"] and len(parts) <= 3 + MAX_PATH_SEGMENTS:
+            table, segments, path_id = self.routes, parts[3:], parts[2]
+        else:
             return _error(404, "not found")
-        path_id = parts[2]
         # Lifecycles read off the clock settle first (a call that has ended is paid for), so that every answer,
         # the account's credits included, sees the same state. Settling depends only on the clock, not on who
         # asks.
@@ -144,13 +239,10 @@ class SandboxApp:
         assert caller_row is not None
         if not self._allow(caller_row["auth_id"]):
             return _error(429, "too many requests")
-        obj_id = parts[4] if len(parts) > 4 else None
-        path = "" if len(parts) == 3 else f"{parts[3]}/{{id}}/" if obj_id is not None else f"{parts[3]}/"
-        if len(parts) == 6:  # under one object: an action (Call/{id}/Record/) or a collection (Message/{id}/Media/)
-            path += f"{parts[5]}/"
-        handlers = self._paths.get(path)
-        if handlers is None:
+        matched = table.match(segments)
+        if matched is None:
             return _error(404, "not found")
+        handlers, args = matched
         handler = handlers.get(method)
         if handler is None:
             return _error(405, "method not allowed",
@@ -160,11 +252,13 @@ class SandboxApp:
         except ApiError as e:
             return _error(e.status, e.error)
         ctx = Ctx(self.db, caller_row["auth_id"], caller_row, params)
+        # An operation that takes callback_url as its own parameter (a masking session's) is not asynchronous.
+        allows_async = getattr(handler, "allows_async", None)
         try:
-            callback = self._callback(params)
+            callback = (self._callback(params) if path_id is not None and (allows_async is None
+                        or allows_async(params)) else None)
         except ApiError as e:
             return _error(e.status, e.error)
-        args = (obj_id,) if obj_id is not None else ()
         try:
             status, body = handler(ctx, *args)
         except (ApiError, StoreError) as e:
@@ -235,11 +329,10 @@ class SandboxApp:
         if method == "GET":
             # plivo-python sends Content-Type: application/json with an empty body on GETs; bodies are ignored.
             return params
-        raw = await request.body()
+        raw = await _read_body(request)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype == "application/x-www-form-urlencoded":
-            form = await request.form()
-            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            params.update(await _form(request.headers, raw, ctype == "multipart/form-data"))
             return params
         if not raw.strip():
             return params

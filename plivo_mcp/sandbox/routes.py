@@ -1,7 +1,8 @@
 """The route table: every resource of the sandbox, one line each. The only module that names them all.
 
 Adding a resource is writing its module (paths and handlers declared as its `RESOURCE`; see pricing.py for
-the smallest, applications.py for a full one) and adding that here.
+the smallest, applications.py for a full one) and adding that here. Every catalog operation none of them
+implements is served by the generic simulation (generic.py), whose paths the app computes from the catalog.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from plivo_mcp.sandbox import (
     applications,
     calls,
     endpoints,
+    generic,
     messages,
     numbers,
     phone_numbers,
@@ -31,4 +33,5 @@ RESOURCES: tuple[Resource, ...] = (
     calls.RESOURCE,
     recordings.RESOURCE,
     messages.RESOURCE,
+    generic.RESOURCE,  # last: its storage's table of every generic object
 )
