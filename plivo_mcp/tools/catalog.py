@@ -419,14 +419,25 @@ def default_list_fields(objects: list[dict[str, Any]]) -> list[str]:
     return [k for k in first if k in chosen]
 
 
+def list_items(data: dict[str, Any]) -> list[Any] | None:
+    """The items of a paged list answer: `objects`, or (10DLC, compliance...) the one list of objects beside `meta`."""
+    if not isinstance(data.get("meta"), dict):
+        return None
+    if isinstance(data.get("objects"), list):
+        return data["objects"]
+    lists = [v for k, v in data.items() if k != "meta" and isinstance(v, list) and all(isinstance(i, dict) for i in v)]
+    return lists[0] if len(lists) == 1 else None
+
+
 def shaped(request: Request, data: dict[str, Any] | None, fields: str | None) -> dict[str, Any]:
     op = request.op
     if op.method == "GET":
         data = data or {}
-        objects = data.get("objects")
-        if isinstance(objects, list) and isinstance(data.get("meta"), dict):
-            dicts = [o for o in objects if isinstance(o, dict)]
-            return page_of(data, op.list_fields or default_list_fields(dicts), fields)
+        items = list_items(data)
+        if items is not None:
+            dicts = [o for o in items if isinstance(o, dict)]
+            return page_of({"meta": data["meta"], "objects": items}, op.list_fields or default_list_fields(dicts),
+                           fields)
         return clean(data)
     # The ids the path named, then whatever the API answered (ids it made, state), noise dropped; the message last.
     touched = {"operation": op.id, **request.path_values,

@@ -1,10 +1,8 @@
 """The catalog toolset (search_operations, describe_operation, call_operation) through a real MCP client against
 the sandbox.
 
-The tests that iterate the catalog are generic: they cover whatever operations.json holds. Until the catalog's
-data (an example for every parameter) and the sandbox's generic simulation (every operation answered) are merged,
-SANDBOX_SERVES_EVERY_OPERATION stays False: an operation the sandbox does not route yet, or whose required
-parameters have no example yet, is listed and the test is marked xfail after everything else was checked.
+The tests that iterate the catalog are generic: they cover whatever operations.json holds, on the examples it
+gives (the sandbox's generic simulation seeds the objects they name, per account).
 """
 
 from __future__ import annotations
@@ -27,10 +25,6 @@ from tests.helpers import WireRecorder, call, err, ok, server_for
 from tests.test_guard import answering, two_step
 
 pytestmark = pytest.mark.anyio
-
-# The lead sets this to True once the catalog-data and generic-sandbox branches are merged: from then on every
-# operation must answer successfully, with no exception.
-SANDBOX_SERVES_EVERY_OPERATION = False
 
 FROM, TO_US, ANSWER = "14155550100", "14155552671", "https://example.com/answer"
 CALL_ARGS = {"from": FROM, "to": TO_US, "answer_url": ANSWER}
@@ -321,18 +315,9 @@ async def test_every_operation_answers_through_call_operation(frozen):
                 succeeded.append(op.id)
     assert {"call.list_live", "call.hangup", "message.create", "application.delete"} <= set(succeeded), {
         op_id: (e["code"], e["error"][:100]) for op_id, e in failed.items()}
-    if SANDBOX_SERVES_EVERY_OPERATION:
-        assert not pending and not failed, {"pending": pending,
-                                            "failed": {k: (e["code"], e["error"][:90]) for k, e in failed.items()}}
-        return
-    # Until the sandbox serves every path (and seeds the objects the examples name), an operation may only fail
-    # because of the sandbox: its answer (an HTTP status), or a preview not finding the object to act on. Never
-    # by this server refusing the catalog's own examples, nor by an unforeseen failure.
-    unexpected = {op_id: e for op_id, e in failed.items() if e["status"] is None and e["code"] != "not_found"}
-    assert not unexpected, unexpected
-    if pending or failed:
-        pytest.xfail(f"waiting for the catalog's examples and the generic sandbox: {len(pending)} operations without "
-                     f"examples, {len(failed)} not served yet ({', '.join(sorted(failed))})")
+    assert not pending and not failed, {"pending": pending,
+                                        "failed": {k: (e["code"], e["error"][:90]) for k, e in failed.items()}}
+    assert len(succeeded) == len(ops())
 
 
 async def test_lists_are_paged_and_projected_like_a_first_class_tool(extra_operations, wired):
@@ -355,6 +340,11 @@ async def test_lists_are_paged_and_projected_like_a_first_class_tool(extra_opera
         assert all("sip_uri" in i for i in records(more))
         error = await err(client, "call_operation", {"operation_id": "testonly.endpoint_list", "fields": "nope"})
         assert error["parameter"] == "fields"
+        # A list under its own key beside `meta` (10DLC brands, say) is a list all the same.
+        brands = await ok(client, "call_operation", {"operation_id": "brand.list"})
+        assert "brands" not in brands and "brand_id" in brands["columns"] and brands["page"]["returned"] >= 1
+        everything = await ok(client, "call_operation", {"operation_id": "brand.list", "fields": "all"})
+        assert "authorized_contact" in everything["columns"] + list(everything.get("every_row", {}))
 
 
 # --- guards -----------------------------------------------------------------------------------------------------------
@@ -628,11 +618,8 @@ async def test_lookup_goes_to_the_lookup_host_with_the_accounts_credentials(wire
     assert (sent["method"], sent["path"], sent["query"]) == ("GET", f"/v1/Number/{TO_US}", b"type=carrier")
     expected_auth = b"Basic " + base64.b64encode(f"{sb.auth_id}:{sb.auth_token}".encode())
     assert sent["headers"][b"authorization"] == expected_auth
-    if SANDBOX_SERVES_EVERY_OPERATION:
-        assert not is_error and answer["_data"] == "untrusted", answer
-    elif is_error:
-        assert answer["error"]["code"] == "not_found"
-        pytest.xfail("the sandbox answers GET /v1/Number/{number} once the generic-sandbox branch is merged")
+    assert not is_error and answer["_data"] == "untrusted", answer
+    assert answer["carrier"] and TO_US in json.dumps(answer)
 
 
 async def test_a_costly_read_is_sent_once_even_when_it_fails_transiently(wired):
