@@ -35,8 +35,8 @@ def ops() -> list[Operation]:
     return list(catalog().operations.values())
 
 
-# The API's async mode: the sandbox, like Plivo, posts the result to callback_url, and nothing but loopback may
-# be reached from a test.
+# The API's async mode: Plivo, and the sandbox, post the result to callback_url, and nothing but loopback may be
+# reached from a test (an operation's own callback URLs are only stored, but none is needed here either).
 ASYNC_MODE = ("callback_url", "callback_method")
 
 
