@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import difflib
 import functools
 import inspect
 import json
@@ -100,6 +99,8 @@ def find_operation(operation_id: str) -> Operation:
     cat = _catalog()
     op = cat.get(operation_id)
     if op is None:
+        import difflib  # only for a mistyped id: not on the start path
+
         closest = difflib.get_close_matches(operation_id, list(cat.operations), n=5, cutoff=0.4)
         shown = operation_id if len(operation_id) <= 64 else f"{operation_id[:64]}..."
         error = invalid_argument("operation_id", f"no operation {shown!r}"
@@ -219,21 +220,39 @@ def _base64(value: str) -> str:
     return value
 
 
-class FileArgument(BaseModel):
-    """An uploaded file as a caller gives it: never a path (a server must not read its disk on a caller's say)."""
+class Uploaded:
+    """What a validated file argument gives: the file part to send (see `file_argument`)."""
 
-    model_config = ConfigDict(extra="forbid")
-    filename: Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_file_name)]
-    content_base64: Annotated[str, Field(min_length=1, max_length=(MAX_UPLOAD_BYTES * 4) // 3 + 4),
-                              AfterValidator(_base64)]
-    content_type: Annotated[str, Field(pattern=r"^[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+$")] = "application/octet-stream"
+    filename: str
+    content_base64: str
+    content_type: str
 
     def upload(self) -> FileUpload:
         return FileUpload(self.filename, base64.b64decode(self.content_base64), self.content_type)
 
 
-_TYPES: dict[str, Any] = {"string": str, "integer": int, "number": int | float, "boolean": bool,
-                          "object": dict[str, Any], "file": FileArgument}
+@functools.cache
+def file_argument() -> type[BaseModel]:
+    """An uploaded file as a caller gives it: never a path (a server must not read its disk on a caller's say).
+    Built on first use: the first pydantic model of a process costs ~25 ms (pydantic loads its plugin machinery),
+    and start-up needs none of it."""
+
+    class FileArgument(BaseModel, Uploaded):
+        model_config = ConfigDict(extra="forbid")
+        filename: Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_file_name)]
+        content_base64: Annotated[str, Field(min_length=1, max_length=(MAX_UPLOAD_BYTES * 4) // 3 + 4),
+                                  AfterValidator(_base64)]
+        content_type: Annotated[str, Field(pattern=r"^[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+$")] = (
+            "application/octet-stream")
+
+    return FileArgument
+
+
+def _type(name: str | None) -> Any:
+    if name == "file":
+        return file_argument()
+    return {"string": str, "integer": int, "number": int | float, "boolean": bool,
+            "object": dict[str, Any]}.get(name or "", Any)
 
 
 def _field(param: Param) -> tuple[Any, Any]:
@@ -241,9 +260,9 @@ def _field(param: Param) -> tuple[Any, Any]:
     if param.enum:
         base: Any = Literal[param.enum]  # the catalog's values, known at run time
     elif param.type == "array":
-        base = list[_TYPES.get(param.items or "", Any)]  # type: ignore[misc]
+        base = list[_type(param.items)]  # type: ignore[misc]
     else:
-        base = _TYPES[param.type]
+        base = _type(param.type)
     constraints = {"ge": param.minimum, "le": param.maximum, "max_length": param.max_length,
                    "pattern": param.pattern if param.type == "string" else None}
     given: dict[str, Any] = {k: v for k, v in constraints.items() if v is not None}
@@ -337,7 +356,7 @@ def _query_value(value: Any) -> Any:
 
 
 def _form_fields(name: str, value: Any) -> list[FormField]:
-    if isinstance(value, FileArgument):
+    if isinstance(value, Uploaded):
         return [(name, value.upload())]
     if isinstance(value, list):
         return [field_ for item in value for field_ in _form_fields(name, item)]
