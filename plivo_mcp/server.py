@@ -111,7 +111,10 @@ class PlivoMCP(MCPServer):
             outcome = error.get("code", "error") if isinstance(error, dict) else "error"
         elif not isinstance(result, CallToolResult):
             outcome = "input_required"
-        _log().info("tool_call", tool=name, outcome=outcome, arguments=sorted(arguments),
+        # The catalog's one tool runs ~190 operations: the line names which (an id, never an argument value).
+        operation = (arguments or {}).get("operation_id")
+        named = {"operation": operation[:100]} if isinstance(operation, str) else {}
+        _log().info("tool_call", tool=name, outcome=outcome, arguments=sorted(arguments), **named,
                     duration_ms=round((time.perf_counter() - started) * 1000, 1))
         return result
 

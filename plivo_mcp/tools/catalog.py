@@ -448,6 +448,22 @@ def list_items(data: dict[str, Any]) -> list[Any] | None:
     return lists[0] if len(lists) == 1 else None
 
 
+def projected(data: dict[str, Any], fields: str | None) -> dict[str, Any]:
+    """One object's answer, narrowed to `fields` when asked (a field it does not have is named, not skipped)."""
+    asked = parse_fields(fields)
+    if not asked:  # none asked, or 'all'
+        return data
+    if len(data) == 1 and isinstance(inner := next(iter(data.values())), dict):  # {"brand": {...}}: its fields
+        return {key: projected(inner, fields) for key in data}
+    unknown = asked - set(data)
+    if unknown:
+        error = invalid_argument("fields", f"unknown field(s) {', '.join(sorted(unknown))}; "
+                                 f"available: {', '.join(sorted(data))}")
+        error.hint = "The read was made and changed nothing: call again with fields from the available ones."
+        raise error
+    return {k: data[k] for k in data if k in asked}
+
+
 def shaped(request: Request, data: dict[str, Any] | None, fields: str | None) -> dict[str, Any]:
     op = request.op
     if op.method == "GET":
@@ -457,7 +473,7 @@ def shaped(request: Request, data: dict[str, Any] | None, fields: str | None) ->
             dicts = [o for o in items if isinstance(o, dict)]
             return page_of({"meta": data["meta"], "objects": items}, op.list_fields or default_list_fields(dicts),
                            fields)
-        return clean(data)
+        return projected(clean(data), fields)
     # The ids the path named, then whatever the API answered (ids it made, state), noise dropped; the message last.
     touched = {"operation": op.id, **request.path_values,
                **{k: v for k, v in clean(data or {}).items() if k != "message"}}

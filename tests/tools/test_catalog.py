@@ -665,3 +665,23 @@ async def test_first_class_preview_mapping_matches_the_tools():
     for op in covered:
         names = {p.name for p in op.params}
         assert set(catalog_tools._FIRST_CLASS[op.tool].names.values()) <= names, op.id
+
+
+async def test_fields_narrow_an_object_answer_and_an_unknown_field_is_named(sandbox):
+    async with Client(server_for(sandbox)) as client:
+        brand = await ok(client, "call_operation", {"operation_id": "brand.get", "arguments": {"brand_id": "BPL3KN9"},
+                                                    "fields": "brand_id,registration_status"})
+        error = await err(client, "call_operation", {"operation_id": "brand.get",
+                                                     "arguments": {"brand_id": "BPL3KN9"}, "fields": "colour"})
+    assert brand["brand"] == {"brand_id": "BPL3KN9", "registration_status": "COMPLETED"}, brand
+    assert error["parameter"] == "fields" and "colour" in error["error"]
+
+
+async def test_the_log_line_names_the_operation_called(sandbox):
+    from structlog.testing import capture_logs
+
+    async with Client(server_for(sandbox)) as client:
+        with capture_logs() as logs:
+            await ok(client, "call_operation", {"operation_id": "conference.list"})
+    calls = [entry for entry in logs if entry["event"] == "tool_call"]
+    assert [(c["tool"], c.get("operation")) for c in calls] == [("call_operation", "conference.list")]
