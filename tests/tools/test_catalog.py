@@ -677,11 +677,19 @@ async def test_fields_narrow_an_object_answer_and_an_unknown_field_is_named(sand
     assert error["parameter"] == "fields" and "colour" in error["error"]
 
 
-async def test_the_log_line_names_the_operation_called(sandbox):
-    from structlog.testing import capture_logs
+async def test_the_log_line_names_the_operation_called(sandbox, monkeypatch):
+    from plivo_mcp import server as server_module
 
+    class Lines:  # the server's logger is made once per process: record what the server hands it
+        def __init__(self) -> None:
+            self.entries: list[dict[str, Any]] = []
+
+        def info(self, event: str, **fields: Any) -> None:
+            self.entries.append({"event": event, **fields})
+
+    lines = Lines()
+    monkeypatch.setattr(server_module, "_log", lambda: lines)
     async with Client(server_for(sandbox)) as client:
-        with capture_logs() as logs:
-            await ok(client, "call_operation", {"operation_id": "conference.list"})
-    calls = [entry for entry in logs if entry["event"] == "tool_call"]
+        await ok(client, "call_operation", {"operation_id": "conference.list"})
+    calls = [entry for entry in lines.entries if entry["event"] == "tool_call"]
     assert [(c["tool"], c.get("operation")) for c in calls] == [("call_operation", "conference.list")]
