@@ -93,8 +93,9 @@ class _Round:
     """One round's calls, taken one at a time by whichever connection is free (closed loop): with a fixed count
     per connection, connections on a less busy worker would finish early and leave it idle while the rest end."""
 
-    def __init__(self, first_id: int, calls: int, connections: int) -> None:
+    def __init__(self, first_id: int, calls: int, connections: int, *, until_stopped: bool = False) -> None:
         self.next_id, self.left, self.running = first_id, calls, connections
+        self.until_stopped = until_stopped
         self.latencies: list[float] = []
         self.errors = 0
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -108,13 +109,14 @@ class _Round:
         """A connection has no more to do (or was lost)."""
         self.running -= 1
         if self.running == 0 and not self.done.done():
-            if self.left:  # every connection lost: the calls never sent are errors
+            if self.left and not self.until_stopped:  # every connection lost: the calls never sent are errors
                 self.errors += self.left
             self.done.set_result(None)
 
 
 class McpLoad:
-    """`clients` connections to 127.0.0.1:`port` calling `tool` (no arguments); `run(calls)` makes a round."""
+    """`clients` connections to 127.0.0.1:`port` calling `tool` (no arguments): `run(calls)` makes a round of
+    `calls`; `start()` keeps every connection calling until `stop()`, for measuring a window of steady load."""
 
     def __init__(self, port: int, clients: int, tool: str, token: str, expect: bytes) -> None:
         self.port, self.clients = port, clients
@@ -126,7 +128,11 @@ class McpLoad:
         before, _, after = body.partition(b"%d" % FIRST_ID)
         self.prefix, self.suffix, self.expect = head + before, after, expect
         self.conns: list[_Connection] = []
-        self.next_id = FIRST_ID
+        self._round: _Round | None = None
+
+    @property
+    def next_id(self) -> int:
+        return self._round.next_id if self._round is not None else FIRST_ID
 
     async def connect(self) -> None:
         loop = asyncio.get_running_loop()
@@ -138,16 +144,33 @@ class McpLoad:
     async def run(self, calls: int, timeout_s: float = 300.0) -> tuple[float, list[float], int]:
         """`calls` calls (at least one per connection) over the connections at once, each connection taking the
         next as soon as it has its answer; returns wall time, latencies, errors."""
-        live = [conn for conn in self.conns if conn.transport is not None]
-        if not live or calls < len(live) or self.next_id + calls > LAST_ID:
-            raise ValueError("no connection, fewer calls than connections, or too many calls for fixed-width ids")
         t0 = time.perf_counter()
-        load_round = _Round(self.next_id, calls, len(live))
-        self.next_id += calls
-        for conn in live:
-            conn.start(load_round)
+        load_round = self.start(calls)
         await asyncio.wait_for(load_round.done, timeout_s)
         return time.perf_counter() - t0, load_round.latencies, load_round.errors
+
+    def start(self, calls: int | None = None) -> _Round:
+        """Every connection starts calling, taking calls until `calls` are taken or, with None, until `stop`; the
+        round's `latencies` (one per answer, in order) and `errors` can be read while it runs."""
+        if self._round is not None and not self._round.done.done():
+            raise RuntimeError("the previous round is still running")
+        live = [conn for conn in self.conns if conn.transport is not None]
+        until_stopped = calls is None
+        calls = LAST_ID - self.next_id if calls is None else calls
+        if not live or calls < len(live) or self.next_id + calls > LAST_ID:
+            raise ValueError("no connection, fewer calls than connections, or too many calls for fixed-width ids")
+        load_round = _Round(self.next_id, calls, len(live), until_stopped=until_stopped)
+        self._round = load_round
+        for conn in live:
+            conn.start(load_round)
+        return load_round
+
+    async def stop(self, timeout_s: float = 60.0) -> None:
+        """No more calls: wait for the ones in flight (each still checked and counted)."""
+        load_round = self._round
+        assert load_round is not None
+        load_round.left = 0
+        await asyncio.wait_for(load_round.done, timeout_s)
 
     def close(self) -> None:
         for conn in self.conns:
