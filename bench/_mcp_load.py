@@ -135,8 +135,11 @@ class McpLoad:
         return self._round.next_id if self._round is not None else FIRST_ID
 
     async def connect(self) -> None:
+        """Open connections up to `clients`, replacing any the server has closed (uvicorn drops keep-alive
+        connections idle for 5 s, e.g. while the other server of a comparison is measured)."""
         loop = asyncio.get_running_loop()
-        for _ in range(self.clients):
+        self.conns = [conn for conn in self.conns if conn.transport is not None]
+        while len(self.conns) < self.clients:
             _, conn = await loop.create_connection(lambda: _Connection(self.prefix, self.suffix, self.expect),
                                                    "127.0.0.1", self.port)
             self.conns.append(conn)
