@@ -83,8 +83,9 @@ async def measure() -> list[tuple[Any, ...]]:
     url = sb.start()
     rows = []
     try:
+        # Applications and subaccounts are off by default since the catalog: named here, as an operator would.
         server = build_server(load_settings(PLIVO_AUTH_ID=sb.auth_id, PLIVO_AUTH_TOKEN=sb.auth_token,
-                                            PLIVO_API_URL=url))
+                                            PLIVO_API_URL=url, PLIVO_MCP_TOOLSETS="default,subaccounts,applications"))
         async with Client(server) as client, httpx.AsyncClient(
                 base_url=f"{url}/v1/Account/{sb.auth_id}/", auth=(sb.auth_id, sb.auth_token)) as http:
             for label, tool, args, path, query, fields in CASES:

@@ -71,7 +71,8 @@ def run(runs: int) -> tuple[list[tuple[Any, ...]], bool]:
     ours_s: list[float] = []
     cpu_us: list[float] = []
     with SandboxProcess(latency_ms=LATENCY_MS, apps=APPS, rate_limit=RATE_LIMIT, rate_window_s=RATE_WINDOW_S) as sb:
-        with RawStdio(serve_command(), env=server_env(sb.url, sb.auth_id, sb.auth_token)) as peer:
+        with RawStdio(serve_command(), env=server_env(sb.url, sb.auth_id, sb.auth_token,
+                                                          PLIVO_MCP_TOOLSETS="default,applications")) as peer:
             peer.initialize()
             peer.call_tool("get_account")  # warm: connection pool, first-call imports
             sdk_sequential(sb)  # warm the SDK the same way
