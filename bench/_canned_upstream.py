@@ -6,7 +6,7 @@ when the request carries this account's Basic credentials; anything else gets a 
 rejected. Nothing is parsed beyond the request line, the Authorization header and Content-Length, so the CPU on
 the machine is the server's. The sandbox (bench/_sandbox_proc.py) is the faithful stand-in; this is the cheap one.
 
-As a child (`CannedUpstream`, the interface of `_util.SandboxProcess`): prints one JSON line ({"url", "auth_id",
+As a child (`CannedUpstream`, the protocol of `_util.UpstreamProcess`): prints one JSON line ({"url", "auth_id",
 "auth_token"}) once serving; each line read on stdin is answered with one JSON line of counts; end of stdin
 stops it.
 
@@ -19,9 +19,9 @@ import argparse
 import asyncio
 import base64
 import json
-import subprocess
 import sys
-from typing import Any
+
+from _util import UpstreamProcess
 
 AUTH_ID = "MACANNEDUPSTREAM0001"
 AUTH_TOKEN = "canned_upstream_token_not_secret_000000"
@@ -113,37 +113,11 @@ async def serve(latency_ms: int) -> None:
     server.close()
 
 
-class CannedUpstream:
-    """This module as a child process: `.url`, `.auth_id`, `.auth_token`, `.proc`, `.stats()`; a context manager."""
+class CannedUpstream(UpstreamProcess):
+    """This module as a child process (the bench's upstream protocol: bench/_util.UpstreamProcess)."""
 
     def __init__(self, latency_ms: int = 0) -> None:
-        argv = [sys.executable, __file__, "--latency-ms", str(latency_ms)]
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()  # type: ignore[union-attr]
-        if not line:
-            raise RuntimeError("canned upstream did not start")
-        info = json.loads(line)
-        self.url: str = info["url"]
-        self.auth_id: str = info["auth_id"]
-        self.auth_token: str = info["auth_token"]
-
-    def stats(self) -> dict[str, int]:
-        self.proc.stdin.write("stats\n")  # type: ignore[union-attr]
-        self.proc.stdin.flush()  # type: ignore[union-attr]
-        return json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
-
-    def close(self) -> None:
-        from _util import stop_process
-
-        self.proc.stdin.close()  # type: ignore[union-attr]
-        stop_process(self.proc, timeout=10, terminate=False)  # closed stdin ends it
-        self.proc.stdout.close()  # type: ignore[union-attr]
-
-    def __enter__(self) -> CannedUpstream:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+        super().__init__([sys.executable, __file__, "--latency-ms", str(latency_ms)], "canned upstream")
 
 
 def main() -> int:

@@ -93,18 +93,16 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-class SandboxProcess:
-    """bench/_sandbox_proc.py as a child: `.url`, `.auth_id`, `.auth_token`, `.stats()`; a context manager."""
+class UpstreamProcess:
+    """An upstream in a child process, driven over its stdin/stdout: it prints one JSON line with its `url`,
+    `auth_id` and `auth_token` once it listens, answers `stats` with one JSON line, and ends when stdin closes.
+    A context manager."""
 
-    def __init__(self, latency_ms: int = 0, apps: int = 0, rate_limit: int = 300, rate_window_s: float = 5.0,
-                 seed_history: bool = False) -> None:
-        argv = [sys.executable, str(ROOT / "bench" / "_sandbox_proc.py"), "--latency-ms", str(latency_ms),
-                "--apps", str(apps), "--rate-limit", str(rate_limit), "--rate-window-s", str(rate_window_s),
-                *(["--seed-history"] if seed_history else [])]
+    def __init__(self, argv: list[str], what: str) -> None:
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         line = self.proc.stdout.readline()  # type: ignore[union-attr]
         if not line:
-            raise RuntimeError("sandbox process did not start")
+            raise RuntimeError(f"{what} did not start")
         info = json.loads(line)
         self.url: str = info["url"]
         self.auth_id: str = info["auth_id"]
@@ -120,11 +118,21 @@ class SandboxProcess:
         stop_process(self.proc, timeout=10, terminate=False)  # closed stdin ends it
         self.proc.stdout.close()  # type: ignore[union-attr]
 
-    def __enter__(self) -> SandboxProcess:
+    def __enter__(self) -> UpstreamProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class SandboxProcess(UpstreamProcess):
+    """bench/_sandbox_proc.py as a child: the full sandbox."""
+
+    def __init__(self, latency_ms: int = 0, apps: int = 0, rate_limit: int = 300, rate_window_s: float = 5.0,
+                 seed_history: bool = False) -> None:
+        super().__init__([sys.executable, str(ROOT / "bench" / "_sandbox_proc.py"), "--latency-ms", str(latency_ms),
+                          "--apps", str(apps), "--rate-limit", str(rate_limit), "--rate-window-s", str(rate_window_s),
+                          *(["--seed-history"] if seed_history else [])], "sandbox process")
 
 
 def server_env(base_url: str, auth_id: str, auth_token: str, **extra: str) -> dict[str, str]:
