@@ -83,6 +83,10 @@ class Operation:
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
+    def render_path(self, values: dict[str, Any]) -> str:
+        """The path with each `{name}` replaced by `values[name]` (already checked to be plain segments)."""
+        return _TEMPLATE_FIELD.sub(lambda m: str(values[m.group(1)]), self.path)
+
 
 @dataclass(frozen=True)
 class Catalog:

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # per file; Plivo's own limits are lower (e.g. 5 MB for media)
 DEFAULT_LIST_FIELDS = 8  # item fields kept by default when the catalog names none for a list
-_TEMPLATE_FIELD = re.compile(r"\{([a-z_0-9]+)\}")
 # Counters that move while a resource lives (a conference's run time): left out of a removal preview, which must
 # read the same at confirmation unless the resource itself changed.
 _TICKING = re.compile(r"(run_time|duration|elapsed|so_far|current_time)$")
@@ -368,8 +367,7 @@ def _form_fields(name: str, value: Any) -> list[FormField]:
 
 
 def build_request(op: Operation, values: dict[str, Any]) -> Request:
-    path = _TEMPLATE_FIELD.sub(lambda m: str(values[m.group(1)]), op.path)
-    request = Request(op, values, path, query=dict(op.fixed_query))
+    request = Request(op, values, op.render_path(values), query=dict(op.fixed_query))
     form: list[FormField] = []
     for name, value in op.fixed_body.items():  # always sent: it tells this operation apart on its method and path
         if op.multipart:
