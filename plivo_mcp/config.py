@@ -15,6 +15,11 @@ class ConfigError(Exception):
     """A one-line, operator-facing configuration problem."""
 
 
+def is_subaccount_id(auth_id: str) -> bool:
+    """Plivo's auth ids say what they are: a subaccount's start with SA (a main account's with MA)."""
+    return auth_id.startswith("SA")
+
+
 class Settings(BaseModel):
     # Filled from os.environ by load_settings (exact, case-sensitive names: the aliases). A plain model, not
     # pydantic-settings: importing that package was ~5% of the server's cold start, for no source we use.
@@ -97,7 +102,7 @@ class Settings(BaseModel):
 
     @property
     def is_subaccount(self) -> bool:
-        return self.plivo_auth_id.startswith("SA")
+        return is_subaccount_id(self.plivo_auth_id)
 
     @property
     def allowed_hosts(self) -> list[str]:

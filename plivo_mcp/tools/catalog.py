@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from plivo_mcp.client import FileUpload, FormField, path_segment
+from plivo_mcp.config import is_subaccount_id
 from plivo_mcp.core.deps import Deps, host_of
 from plivo_mcp.core.spec import Toolset, ToolSpec, tool
 from plivo_mcp.errors import PlivoToolError, invalid_argument
@@ -55,7 +56,7 @@ def _catalog() -> Catalog:
 
 def is_subaccount(deps: Deps) -> bool:
     """The operator's credentials, or this request's (X-Plivo-Auth-Id), are a subaccount's."""
-    return deps.client.auth_id.startswith("SA")
+    return is_subaccount_id(deps.client.auth_id)
 
 
 def refusal(op: Operation, deps: Deps) -> PlivoToolError | None:
