@@ -44,6 +44,12 @@ async def call(client: Client, name: str, args: dict[str, Any] | None = None) ->
     return bool(result.is_error), json.loads(text)
 
 
+def forged_signature(body: str, signature: str) -> str:
+    """A token with the same claims and a signature that is certainly wrong. (Overwriting its last two characters
+    with "AA" left it valid about once in a thousand runs: the signature sometimes ends in "AA" already.)"""
+    return f"{body}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+
+
 def clean_answer(text: str) -> dict[str, Any]:
     """A tool answer's text: never a traceback or the SDK's generic failure text, always JSON."""
     assert "Traceback" not in text and "Error executing tool" not in text, text[:300]

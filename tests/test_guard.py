@@ -15,7 +15,7 @@ from mcp.types import ElicitResult, ErrorData
 
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.shaping import records
-from tests.helpers import call, err, ok, server_for
+from tests.helpers import call, err, forged_signature, ok, server_for
 
 pytestmark = pytest.mark.anyio
 
@@ -152,7 +152,7 @@ async def test_token_misuse_is_refused_and_changes_nothing(sb):
         misuse = {
             "other arguments": ("delete_endpoint", args, other_token),
             "another tool": ("delete_endpoint", args, app_token),
-            "forged signature": ("delete_endpoint", args, body + "." + sig[:-2] + "AA"),
+            "forged signature": ("delete_endpoint", args, forged_signature(body, sig)),
             "forged claims": ("delete_endpoint", args, forged_body + "." + sig),
             "garbage": ("delete_endpoint", args, "not-a-token"),
             "same token, other args": ("delete_endpoint", {"endpoint_id": ids["ep2"]}, token),
@@ -453,7 +453,7 @@ async def test_make_call_token_misuse_is_refused_and_calls_nobody(sb):
         misuse = {
             "other arguments": (CALL, other_token),
             "another tool": (CALL, endpoint_token),
-            "forged signature": (CALL, body + "." + sig[:-2] + "AA"),
+            "forged signature": (CALL, forged_signature(body, sig)),
             "forged claims": (CALL, forged + "." + sig),
             "garbage": (CALL, "not-a-token"),
             "same token, other recipients": (other, token),

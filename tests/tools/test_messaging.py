@@ -17,7 +17,7 @@ from mcp.types import ElicitResult
 from plivo_mcp.sandbox import Sandbox
 from plivo_mcp.sandbox.clock import SandboxClock
 from plivo_mcp.shaping import records, utc_basic
-from tests.helpers import err, ok, server_for
+from tests.helpers import err, forged_signature, ok, server_for
 
 pytestmark = pytest.mark.anyio
 
@@ -83,7 +83,7 @@ async def test_every_token_misuse_is_refused_and_sends_nothing(sb, src):
             "other text": ({**args, "text": "hello!"}, token),
             "more recipients": ({**args, "dst": ["14155550123", "14155550999"]}, token),
             "token of another preview": (args, other),
-            "forged signature": (args, body + "." + sig[:-2] + "AA"),
+            "forged signature": (args, forged_signature(body, sig)),
             "forged claims": (args, forged + "." + sig),
             "garbage": (args, "not-a-token"),
         }
